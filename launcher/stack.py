@@ -1,0 +1,160 @@
+"""The running platform: backing servers (embedded or external) and the six service processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from launcher.catalogue import SERVICES, all_topics, app_factory
+from launcher.embedded import EmbeddedServers, ServerAddresses
+from launcher.keys import ensure_keys
+from launcher.processes import free_port, spawn, stop
+from launcher.topics import create_topics
+
+EXTERNAL_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL")
+# Per-service settings the launcher decides; never inherited from the caller's environment.
+_NOT_INHERITED = {"SERVICE_NAME", "MONGODB_DATABASE", "TRACE_FILE", *EXTERNAL_VARIABLES}
+
+
+class PlatformError(RuntimeError):
+    """The platform could not be started."""
+
+
+def external_addresses(environ: dict[str, str] | os._Environ[str] = os.environ) -> ServerAddresses | None:
+    """The configured external servers, None if none is configured; an error if only some are."""
+    present = [name for name in EXTERNAL_VARIABLES if environ.get(name)]
+    if not present:
+        return None
+    missing = [name for name in EXTERNAL_VARIABLES if name not in present]
+    if missing:
+        raise PlatformError(f"{', '.join(present)} set but {', '.join(missing)} not: set all three to use "
+                            "external servers, or none to start the embedded ones")
+    return ServerAddresses(environ["KAFKA_BOOTSTRAP_SERVERS"], environ["MONGODB_URI"], environ["REDIS_URL"])
+
+
+@dataclass
+class Platform:
+    """Starts and stops everything; `urls` maps service name to base URL once started."""
+
+    state_dir: Path
+    database_prefix: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    mongo_in_memory: bool = False
+    embedded: EmbeddedServers | None = None
+    addresses: ServerAddresses | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def private_key(self) -> Path:
+        return ensure_keys(self.state_dir)[0]
+
+    def start_servers(self) -> ServerAddresses:
+        """Use the configured external servers, or start the embedded ones; create the topics."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.addresses = external_addresses()
+        if self.addresses is None:
+            self.embedded = EmbeddedServers(self.state_dir, mongo_in_memory=self.mongo_in_memory)
+            self.addresses = self.embedded.start()
+        asyncio.run(create_topics(self.addresses.kafka_bootstrap_servers, all_topics()))
+        return self.addresses
+
+    def service_env(self, service: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        assert self.addresses is not None, "start_servers first"
+        _, public_key = ensure_keys(self.state_dir)
+        env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+        env |= {
+            "KAFKA_BOOTSTRAP_SERVERS": self.addresses.kafka_bootstrap_servers,
+            "MONGODB_URI": self.addresses.mongodb_uri,
+            "REDIS_URL": self.addresses.redis_url,
+            "MONGODB_DATABASE": f"{self.database_prefix}careplan_{service}",
+            "AUTH_PUBLIC_KEY_FILE": str(public_key),
+            "TRACE_FILE": str(self.state_dir / "traces" / f"{service}.jsonl"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        return env | self.extra_env | (overrides or {})
+
+    def start_service(self, service: str, *, port: int | None = None, overrides: dict[str, str] | None = None) -> str:
+        """Start one service process (not waiting for it); returns its base URL."""
+        port = port or free_port()
+        self.processes[service] = spawn(
+            [sys.executable, "-m", "uvicorn", "--factory", app_factory(service), "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            log_path=self.state_dir / "logs" / f"{service}.log",
+            env=self.service_env(service, overrides),
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        self.urls[service] = f"http://127.0.0.1:{port}"
+        return self.urls[service]
+
+    def start_services(self, services: tuple[str, ...] = SERVICES, timeout_seconds: float = 90.0) -> None:
+        for service in services:
+            self.start_service(service)
+        self.wait_ready(services, timeout_seconds)
+
+    def wait_ready(self, services: tuple[str, ...] | list[str], timeout_seconds: float = 90.0) -> None:
+        """Wait until every named service answers 200 on /readyz."""
+        deadline = time.monotonic() + timeout_seconds
+        pending = set(services)
+        with httpx.Client(timeout=5) as client:
+            while pending:
+                for service in sorted(pending):
+                    process = self.processes[service]
+                    if process.poll() is not None:
+                        raise PlatformError(f"{service} exited with code {process.returncode}:\n"
+                                            f"{self.log_tail(service)}")
+                    try:
+                        if client.get(f"{self.urls[service]}/readyz").status_code == 200:
+                            pending.discard(service)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise PlatformError(f"not ready after {timeout_seconds:.0f}s: {', '.join(sorted(pending))}\n"
+                                        + "\n".join(self.log_tail(s) for s in pending))
+                if pending:
+                    time.sleep(0.2)
+
+    def log_tail(self, service: str, lines: int = 30) -> str:
+        path = self.state_dir / "logs" / f"{service}.log"
+        text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
+        return f"--- {path} ---\n" + "\n".join(text)
+
+    def stop_service(self, service: str, *, kill: bool = False) -> None:
+        process = self.processes.pop(service, None)
+        if process is None:
+            return
+        if kill:
+            process.kill()
+            process.wait(timeout=10)
+        else:
+            stop(process)
+
+    def write_endpoints(self) -> Path:
+        """endpoints.json: service name → base URL, and the backing servers' addresses."""
+        assert self.addresses is not None
+        path = self.state_dir / "endpoints.json"
+        path.write_text(json.dumps({
+            "services": self.urls,
+            "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
+            "mongodb_uri": self.addresses.mongodb_uri,
+            "redis_url": self.addresses.redis_url,
+            "traces": str(self.state_dir / "traces"),
+            "logs": str(self.state_dir / "logs"),
+            "signing_key": str(self.private_key),
+        }, indent=2))
+        return path
+
+    def stop(self) -> None:
+        """Stop the services, then the embedded servers."""
+        for service in list(self.processes):
+            self.stop_service(service)
+        if self.embedded is not None:
+            self.embedded.stop()

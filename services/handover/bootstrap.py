@@ -1,0 +1,24 @@
+"""Wiring of the handover service: `uvicorn --factory services.handover.bootstrap:create_app`.
+
+The service runs on the shared platform (probes, metrics, outbox relay, durable timers); its
+domain arrives with its own issue.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.handover.settings import HandoverSettings
+from shared.bootstrap import ServiceSpec, create_service_app
+from shared.clock import Clock
+from shared.settings import load_settings
+
+SPEC = ServiceSpec(
+    title="Care plan: handover",
+    description="Handing a plan over to another unit running the same program version.",
+    build=lambda _: None,
+)
+
+
+def create_app(settings: HandoverSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings or load_settings(HandoverSettings), clock)

@@ -1,0 +1,126 @@
+"""MongoDB repositories of the plans service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.plans.domain.plan import Plan, PlanStatus
+from services.plans.domain.program import ProgramVersion
+from shared.errors import Conflict
+from shared.unit_of_work import ConcurrentModification
+
+Session = AsyncClientSession | None
+
+
+class ProgramRepository:
+    """Published program versions; immutable, so they are cached once read."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._collection = db["programs"]
+        self._cache: dict[tuple[str, str], ProgramVersion] = {}
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index([("program_id", ASCENDING), ("version", ASCENDING)], unique=True)
+
+    async def get(self, program_id: str, version: str, session: Session = None) -> ProgramVersion | None:
+        cached = self._cache.get((program_id, version))
+        if cached:
+            return cached
+        doc = await self._collection.find_one({"program_id": program_id, "version": version}, session=session)
+        if doc is None:
+            return None
+        program = ProgramVersion.model_validate(doc["content"])
+        self._cache[(program_id, version)] = program
+        return program
+
+    async def digest(self, program_id: str, version: str, session: Session = None) -> str | None:
+        doc = await self._collection.find_one({"program_id": program_id, "version": version}, {"digest": 1},
+                                              session=session)
+        return doc["digest"] if doc else None
+
+    async def add(self, program: ProgramVersion, *, published_by: str, now: datetime, session: Session) -> None:
+        await self._collection.insert_one(
+            {"_id": f"{program.program_id}@{program.version}", "program_id": program.program_id,
+             "version": program.version, "title": program.title, "kind": program.kind, "digest": program.digest(),
+             "published_by": published_by, "published_at": now, "content": program.model_dump(mode="json")},
+            session=session,
+        )
+
+    async def list(self) -> list[dict[str, Any]]:
+        cursor = self._collection.find({}, {"content": 0, "_id": 0}).sort([("program_id", 1), ("version", 1)])
+        return [doc async for doc in cursor]
+
+
+class PlanRepository:
+    """Plans, and the rule 'one active plan per patient, program and unit' as a unique key."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._plans = db["plans"]
+        self._active_keys = db["active_plan_keys"]
+
+    async def ensure_indexes(self) -> None:
+        await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING), ("started_at", DESCENDING)])
+        await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING),
+                                        ("responsible_hsa_id", ASCENDING), ("started_at", DESCENDING)])
+        await self._plans.create_index([("patient_personnummer", ASCENDING), ("status", ASCENDING)])
+
+    @staticmethod
+    def _active_key(plan: Plan) -> str:
+        return f"{plan.unit_id}|{plan.patient_personnummer}|{plan.program_id}"
+
+    async def add(self, plan: Plan, session: Session) -> None:
+        try:
+            await self._active_keys.insert_one({"_id": self._active_key(plan), "plan_id": plan.id}, session=session)
+        except DuplicateKeyError:
+            raise Conflict("the patient already has an active plan of this program at this unit",
+                           field="program_id") from None
+        await self._plans.insert_one(_document(plan), session=session)
+
+    async def get(self, plan_id: str, session: Session = None) -> Plan | None:
+        doc = await self._plans.find_one({"_id": plan_id}, session=session)
+        return _plan(doc) if doc else None
+
+    async def save(self, plan: Plan, session: Session) -> None:
+        """Write a changed plan; fails if it changed since it was read (the unit of work then re-runs)."""
+        expected = plan.revision
+        plan.revision += 1
+        result = await self._plans.replace_one({"_id": plan.id, "revision": expected}, _document(plan),
+                                               session=session)
+        if result.matched_count != 1:
+            raise ConcurrentModification(plan.id)
+        if plan.status is PlanStatus.ENDED:
+            await self._active_keys.delete_one({"_id": self._active_key(plan), "plan_id": plan.id}, session=session)
+
+    async def for_patient(self, personnummer: str) -> list[Plan]:
+        cursor = self._plans.find({"patient_personnummer": personnummer}).sort("started_at", DESCENDING)
+        return [_plan(doc) async for doc in cursor]
+
+    async def for_unit(self, unit_id: str, *, status: PlanStatus, responsible: str | None, skip: int,
+                       limit: int) -> tuple[list[Plan], int]:
+        query: dict[str, Any] = {"unit_id": unit_id, "status": status.value}
+        if responsible:
+            query["responsible_hsa_id"] = responsible
+        total = await self._plans.count_documents(query)
+        cursor = self._plans.find(query).sort("started_at", DESCENDING).skip(skip).limit(limit)
+        return [_plan(doc) async for doc in cursor], total
+
+
+def _document(plan: Plan) -> dict[str, Any]:
+    doc = plan.model_dump(mode="python")
+    doc["_id"] = doc.pop("id")
+    for entry in doc["planning"]:  # BSON has no date type: store dates as ISO strings
+        if entry.get("exact_date") is not None:
+            entry["exact_date"] = entry["exact_date"].isoformat()
+    return doc
+
+
+def _plan(doc: dict[str, Any]) -> Plan:
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return Plan.model_validate(doc)

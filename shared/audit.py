@@ -1,0 +1,93 @@
+"""The audit log: who read or changed which patient's data, when, at which unit, and why.
+
+Records carry no health information and no identity in clear: the patient is a keyed pseudonym
+(the same pepper recomputes it to answer "show me everything about this patient").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.auth import Patient, Principal, Staff
+from shared.clock import Clock
+from shared.identity import pseudonym
+
+AUDIT_COLLECTION = "audit"
+
+
+class AuditRecord(BaseModel):
+    """One audited access; safe to keep after the plan's content is purged."""
+
+    at: datetime
+    service: str
+    action: Literal["read", "create", "update", "delete", "export", "purge"]
+    resource: str = Field(description="What was touched, e.g. 'plan', 'plan.contacts' (no content).")
+    resource_id: str
+    patient_ref: str | None = Field(description="Keyed pseudonym of the patient's personnummer.")
+    unit_id: str | None
+    actor_kind: Literal["staff", "patient", "system"]
+    actor_ref: str = Field(description="Staff HSA-id, a patient pseudonym, or the service name.")
+    reason: str = ""
+
+
+class AuditLog:
+    """Builds, stores and queries audit records of one service."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, service: str, pepper: str, clock: Clock) -> None:
+        self._collection = db[AUDIT_COLLECTION]
+        self._service = service
+        self._pepper = pepper
+        self._clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index([("patient_ref", ASCENDING), ("at", DESCENDING)])
+        await self._collection.create_index([("resource_id", ASCENDING), ("at", DESCENDING)])
+
+    def patient_ref(self, personnummer: str) -> str:
+        return pseudonym(personnummer, self._pepper)
+
+    def build(
+        self,
+        principal: Principal | None,
+        action: str,
+        resource: str,
+        resource_id: str,
+        *,
+        patient: str | None,
+        unit_id: str | None,
+        reason: str = "",
+    ) -> AuditRecord:
+        """A record of `principal` doing `action` (None means the system itself)."""
+        if isinstance(principal, Staff):
+            actor_kind, actor_ref, unit_id = "staff", principal.hsa_id, unit_id or principal.unit_id
+        elif isinstance(principal, Patient):
+            actor_kind, actor_ref = "patient", self.patient_ref(principal.personnummer)
+        else:
+            actor_kind, actor_ref = "system", self._service
+        return AuditRecord(
+            at=self._clock.now(),
+            service=self._service,
+            action=action,  # type: ignore[arg-type]
+            resource=resource,
+            resource_id=resource_id,
+            patient_ref=self.patient_ref(patient) if patient else None,
+            unit_id=unit_id,
+            actor_kind=actor_kind,  # type: ignore[arg-type]
+            actor_ref=actor_ref,
+            reason=reason,
+        )
+
+    async def write(self, records: list[AuditRecord], session: AsyncClientSession | None = None) -> None:
+        if records:
+            await self._collection.insert_many([r.model_dump() for r in records], session=session)
+
+    async def for_patient(self, personnummer: str, limit: int = 500) -> list[AuditRecord]:
+        """The newest records about one patient."""
+        cursor = self._collection.find({"patient_ref": self.patient_ref(personnummer)}, {"_id": 0})
+        return [AuditRecord(**doc) async for doc in cursor.sort("at", DESCENDING).limit(limit)]

@@ -1,0 +1,148 @@
+"""Idempotent, dead-lettering event consumers.
+
+Every consumed event runs its handler in a MongoDB transaction together with an inbox record
+keyed by (consumer, event id): a redelivered event finds its inbox record and changes nothing.
+An event that cannot be parsed, fails validation, or keeps failing in its handler goes to the
+dead-letter topic with the reason, and consumption continues. Infrastructure errors (database
+or broker unreachable) are not the event's fault: the offset is not committed and the event is
+delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel, ValidationError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from shared.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+INBOX_COLLECTION = "inbox"
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, RedisConnectionError, TimeoutError)
+
+Handler = Callable[[Any, ReceivedEvent, Transaction], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """A handler's way of saying: this event can never be processed (dead-letter it now)."""
+
+
+class _AlreadyProcessed(Exception):
+    """Another member recorded this event first; this attempt's effects are rolled back."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One ce_type this consumer handles, the model its payload is read into, and the handler."""
+
+    ce_type: str
+    payload_model: type[BaseModel]
+    handler: Handler
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """Field paths and rules broken, never the offending values (they may be personal data)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(payload)'}: {err['msg']}" for err in exc.errors(include_input=False)
+    )
+
+
+class EventConsumer:
+    """A named consumer (one consumer group) of some topics, dispatching by ce_type."""
+
+    def __init__(self, name: str, topics: list[str], subscriptions: list[Subscription], uow: UnitOfWork,
+                 broker: KafkaBroker, *, handler_attempts: int = 3) -> None:
+        self.name = name
+        self.topics = topics
+        self._subscriptions = {s.ce_type: s for s in subscriptions}
+        self._uow = uow
+        self._broker = broker
+        self._inbox = uow.db[INBOX_COLLECTION]
+        self._handler_attempts = handler_attempts
+
+    def register(self) -> None:
+        """Attach this consumer to the broker (at-least-once: offsets commit after processing)."""
+
+        async def on_message(message: KafkaMessage) -> None:
+            await self.process(message.raw_message)  # type: ignore[arg-type]
+
+        self._broker.subscriber(
+            *self.topics, group_id=self.name, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.name}:{'+'.join(self.topics)}",
+        )(on_message)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Parse, deduplicate and handle one record; dead-letter it if it is bad."""
+        headers = {name: value for name, value in (record.headers or ())}
+        try:
+            event = parse_kafka_record(headers, record.key, record.value or b"")
+        except MalformedEvent as exc:
+            await self.dead_letter(record, f"malformed: {exc}")
+            return
+        subscription = self._subscriptions.get(event.ce_type)
+        if subscription is None:
+            return  # another consumer's event on a shared topic
+        try:
+            payload = subscription.payload_model.model_validate(event.data)
+        except ValidationError as exc:
+            await self.dead_letter(record, f"invalid payload for {event.ce_type}: {describe_validation(exc)}")
+            return
+        try:
+            await self._handle_with_retries(subscription, payload, event)
+        except _AlreadyProcessed:
+            return
+        except INFRASTRUCTURE_ERRORS:
+            raise  # not committed: delivered again once the infrastructure is back
+        except PermanentFailure as exc:
+            await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - anything else, after retries, is this event's problem
+            log.exception("handler failed for event type %s", event.ce_type)
+            await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
+
+    async def _handle_with_retries(self, subscription: Subscription, payload: BaseModel, event: ReceivedEvent) -> None:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((PyMongoError, *INFRASTRUCTURE_ERRORS)),
+            stop=stop_after_attempt(self._handler_attempts),
+            wait=wait_random_exponential(multiplier=0.1, max=2),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._uow.run(lambda tx: self._handle_once(subscription, payload, event, tx))
+
+    async def _handle_once(self, subscription: Subscription, payload: BaseModel, event: ReceivedEvent,
+                           tx: Transaction) -> None:
+        inbox_id = f"{self.name}:{event.id}"
+        if await self._inbox.find_one({"_id": inbox_id}, session=tx.session) is not None:
+            return  # processed before: a redelivery changes nothing
+        await subscription.handler(payload, event, tx)
+        try:
+            await self._inbox.insert_one(
+                {"_id": inbox_id, "ce_type": event.ce_type, "at": tx.clock.now()}, session=tx.session
+            )
+        except DuplicateKeyError:
+            raise _AlreadyProcessed from None
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        """Publish the original record, unchanged, with the reason and its origin in headers."""
+        log.warning("dead-lettering a record from %s: %s", record.topic, reason)
+        headers = {name: value.decode("utf-8", "replace") for name, value in (record.headers or ())}
+        headers |= {
+            "dlt_reason": reason[:2000],
+            "dlt_consumer": self.name,
+            "dlt_topic": record.topic,
+            "dlt_partition": str(record.partition),
+            "dlt_offset": str(record.offset),
+        }
+        await self._broker.publish(record.value or b"", DEAD_LETTER_TOPIC.name, key=record.key, headers=headers)
