@@ -14,12 +14,12 @@ from typing import Any
 
 import redis.asyncio as redis
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import REGISTRY, make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pymongo import AsyncMongoClient
 
 from shared.audit import AuditLog
@@ -144,7 +144,6 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
     _add_probes(app, runtime)
     for router in spec.routers:
         app.include_router(router)
-    app.mount("/metrics", make_asgi_app(REGISTRY))
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
                                        excluded_urls="livez,readyz,metrics")
     return app
@@ -154,6 +153,10 @@ def _add_probes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/livez", tags=["probes"], summary="The process is alive (checks nothing external)")
     async def livez() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", tags=["probes"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["probes"], summary="Broker, MongoDB and Redis answer")
     async def readyz() -> JSONResponse:

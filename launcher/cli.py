@@ -1,0 +1,135 @@
+"""`careplan`: run the platform locally, mint dev tokens, and other operator tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from launcher.catalogue import SERVICES
+from launcher.demo import load_demo_data
+from launcher.embedded import EmbeddedServerError
+from launcher.stack import Platform, PlatformError, external_addresses
+from shared.auth import Patient, Role, Staff, issue_token
+from shared.identity import normalise_personnummer
+
+DEFAULT_STATE_DIR = Path(".careplan")
+
+
+def _up(args: argparse.Namespace) -> int:
+    platform = Platform(args.state_dir.resolve())
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        addresses = platform.start_servers()
+        where = "external" if external_addresses() else "embedded"
+        print(f"{where} servers: kafka {addresses.kafka_bootstrap_servers}, mongodb {addresses.mongodb_uri}, "
+              f"redis {addresses.redis_url}", flush=True)
+        platform.start_services()
+        for service, url in platform.urls.items():
+            print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
+        if not args.no_demo:
+            created = load_demo_data(platform.urls["plans"], platform.private_key.read_bytes())
+            print(f"demo data: programs {', '.join(created['programs'])}; {len(created['plans'])} new plans",
+                  flush=True)
+        print(f"endpoints: {platform.write_endpoints()}", flush=True)
+        print("ready; Ctrl-C stops everything", flush=True)
+        while not stop_requested.wait(1.0):
+            for service, process in platform.processes.items():
+                if process.poll() is not None:
+                    print(f"{service} exited with code {process.returncode}; stopping\n{platform.log_tail(service)}",
+                          file=sys.stderr)
+                    return 1
+        return 0
+    except (PlatformError, EmbeddedServerError) as exc:
+        print(f"careplan up: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        platform.stop()
+        print("stopped", flush=True)
+
+
+def _token(args: argparse.Namespace) -> int:
+    private_key = (args.state_dir / "keys" / "signing-key.pem")
+    if not private_key.exists():
+        print(f"careplan token: no signing key at {private_key}; run 'careplan up' first (same --state-dir)",
+              file=sys.stderr)
+        return 2
+    if args.patient:
+        try:
+            principal: Staff | Patient = Patient(personnummer=normalise_personnummer(args.patient))
+        except ValueError as exc:
+            print(f"careplan token: --patient {exc}", file=sys.stderr)
+            return 2
+    else:
+        if not args.hsa_id or not args.unit:
+            print("careplan token: staff tokens need --hsa-id and --unit (or give --patient)", file=sys.stderr)
+            return 2
+        principal = Staff(hsa_id=args.hsa_id, unit_id=args.unit, roles=frozenset(args.role or [Role.THERAPIST]),
+                          name=args.name or "")
+    print(issue_token(principal, private_key.read_bytes(), audience=args.audience, issuer=args.issuer,
+                      ttl_seconds=args.ttl))
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from launcher.asyncapi import asyncapi_document
+
+    text = json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="careplan", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
+                        help="where data, logs, traces, keys and endpoints.json live (default: .careplan)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole platform in the foreground",
+                             description="Start the backing servers (embedded unless KAFKA_BOOTSTRAP_SERVERS, "
+                             "MONGODB_URI and REDIS_URL are set), create the topics, start the six services ("
+                             f"{', '.join(SERVICES)}) as separate processes, load demo data, write endpoints.json, "
+                             "and stop everything on Ctrl-C or SIGTERM.")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo programs and plans")
+    up.set_defaults(run=_up)
+
+    token = commands.add_parser("token", help="print a signed bearer token for local use",
+                                description="Print a bearer token signed with this state directory's dev key. "
+                                "Staff: --hsa-id, --unit and one or more --role. Patient: --patient PERSONNUMMER.")
+    token.add_argument("--patient", metavar="PERSONNUMMER", help="a patient token for this personnummer")
+    token.add_argument("--hsa-id", help="staff member's HSA-id, e.g. SE2321000016-THER01")
+    token.add_argument("--unit", help="the unit's HSA-id, e.g. SE2321000016-SOBVE2")
+    token.add_argument("--role", action="append", choices=[r.value for r in Role], help="repeatable; default therapist")
+    token.add_argument("--name", help="display name of the staff member")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds (default 8 hours)")
+    token.add_argument("--audience", default="careplan")
+    token.add_argument("--issuer", default="careplan-dev")
+    token.set_defaults(run=_token)
+
+    asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of all topics and events")
+    asyncapi.add_argument("--output", "-o", help="write to this file instead of standard output")
+    asyncapi.set_defaults(run=_asyncapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

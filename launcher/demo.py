@@ -1,0 +1,58 @@
+"""Demo data, loaded through the services' own HTTP APIs: the shipped programs and a few plans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from personnummer import personnummer as _pnr
+
+from shared.auth import Role, Staff, issue_token
+
+DEMO_UNIT = "SE2321000016-SOBVE2"
+DEMO_THERAPIST = "SE2321000016-THER01"
+DEMO_PUBLISHER = "SE2321000016-PUBL01"
+PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
+DEMO_PATIENTS = [
+    ("Doe, Jane", "19710315", False),
+    ("Andersson, Karin", "19670902", False),
+    ("Skyddad, Person", "19731120", True),
+]
+
+
+def complete_personnummer(birth_date: str, serial: str = "238") -> str:
+    """A valid 12-digit personnummer for a birth date: the check digit the library accepts."""
+    for check in "0123456789":
+        candidate = f"{birth_date}{serial}{check}"
+        if _pnr.valid(candidate):
+            return candidate
+    raise ValueError(f"no valid check digit for {birth_date}{serial}")
+
+
+def staff_token(private_key: bytes, hsa_id: str, roles: list[Role], unit: str = DEMO_UNIT, name: str = "") -> str:
+    return issue_token(Staff(hsa_id=hsa_id, unit_id=unit, roles=frozenset(roles), name=name), private_key,
+                       audience="careplan", issuer="careplan-dev")
+
+
+def load_demo_data(plans_url: str, private_key: bytes) -> dict[str, list[str]]:
+    """Publish every shipped program and start one demo plan per demo patient; returns what was made."""
+    publisher = staff_token(private_key, DEMO_PUBLISHER, [Role.PUBLISHER], name="Demo Utgivare")
+    therapist = staff_token(private_key, DEMO_THERAPIST, [Role.THERAPIST], name="Karin Vriste")
+    created: dict[str, list[str]] = {"programs": [], "plans": []}
+    with httpx.Client(base_url=plans_url, timeout=30) as client:
+        for path in sorted(PROGRAMS_DIR.glob("*.json")):
+            program = json.loads(path.read_text())
+            response = client.post("/programs", json=program, headers={"Authorization": f"Bearer {publisher}"})
+            response.raise_for_status()
+            created["programs"].append(f"{program['program_id']}@{program['version']}")
+        for name, birth_date, protected in DEMO_PATIENTS:
+            response = client.post("/plans", headers={"Authorization": f"Bearer {therapist}"}, json={
+                "personnummer": complete_personnummer(birth_date), "patient_name": name,
+                "protected_identity": protected, "program_id": "min-vardplan-brostcancer", "program_version": "1.0",
+            })
+            if response.status_code == 409:
+                continue  # already started in an earlier run with the same state directory
+            response.raise_for_status()
+            created["plans"].append(response.json()["id"])
+    return created
