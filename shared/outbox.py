@@ -14,6 +14,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pymongo import ASCENDING
 
 from shared.clock import Clock
@@ -61,7 +62,9 @@ class OutboxRelay:
     async def run_forever(self) -> None:
         while True:
             try:
-                relayed = await self.relay_once() if await self._lease.acquire() else 0
+                with suppress_instrumentation():  # polling is not a workflow: keep it out of traces
+                    holder = await self._lease.acquire()
+                relayed = await self.relay_once() if holder else 0
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -79,14 +82,16 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; returns how many were published."""
-        cursor = self._collection.find({"published_at": None}).sort("seq", ASCENDING).limit(self._batch_size)
-        documents = [doc async for doc in cursor]
+        with suppress_instrumentation():
+            cursor = self._collection.find({"published_at": None}).sort("seq", ASCENDING).limit(self._batch_size)
+            documents = [doc async for doc in cursor]
         if not documents:
             return 0
         futures = [await publish_record(self._broker, record_from_document(d), d.get("trace") or {})
                    for d in documents]
         await asyncio.gather(*futures)
-        await self._collection.update_many(
-            {"_id": {"$in": [d["_id"] for d in documents]}}, {"$set": {"published_at": datetime.now(UTC)}}
-        )
+        with suppress_instrumentation():
+            await self._collection.update_many(
+                {"_id": {"$in": [d["_id"] for d in documents]}}, {"$set": {"published_at": datetime.now(UTC)}}
+            )
         return len(documents)

@@ -7,6 +7,7 @@ redis instrumentation records only command names.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -23,6 +24,33 @@ from pythonjsonlogger.json import JsonFormatter
 _configured = False
 
 
+def _jsonable(value: object) -> object:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
+
+
+def span_as_dict(span: ReadableSpan) -> dict[str, object]:
+    """The span in the shape of the SDK's `to_json`, tolerant of bytes attributes (Kafka keys)."""
+    context = span.get_span_context()
+    return {
+        "name": span.name,
+        "context": {"trace_id": f"0x{context.trace_id:032x}", "span_id": f"0x{context.span_id:016x}"},
+        "kind": str(span.kind),
+        "parent_id": f"0x{span.parent.span_id:016x}" if span.parent else None,
+        "start_time": span.start_time,
+        "end_time": span.end_time,
+        "status": {"status_code": span.status.status_code.name},
+        "attributes": dict(span.attributes or {}),
+        "links": [{"trace_id": f"0x{link.context.trace_id:032x}", "span_id": f"0x{link.context.span_id:016x}",
+                   "attributes": dict(link.attributes or {})} for link in span.links],
+        "events": [{"name": e.name, "attributes": dict(e.attributes or {})} for e in span.events],
+        "resource": dict(span.resource.attributes),
+    }
+
+
 class JsonLinesSpanExporter(SpanExporter):
     """Appends each finished span as one JSON line to a file an SRE can read (dev mode)."""
 
@@ -32,7 +60,7 @@ class JsonLinesSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(span.to_json(indent=None) + "\n" for span in spans)
+        lines = "".join(json.dumps(span_as_dict(span), default=_jsonable) + "\n" for span in spans)
         with self._lock:
             self._file.write(lines)
             self._file.flush()

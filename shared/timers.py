@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pydantic import BaseModel
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -130,7 +131,8 @@ class TimerRunner:
         """Fire every timer due now (catch-up included); returns how many fired."""
         fired = 0
         while limit is None or fired < limit:
-            timer = await self._store.claim_due(self._owner, self._lease)
+            with suppress_instrumentation():  # polling is not a workflow: keep it out of traces
+                timer = await self._store.claim_due(self._owner, self._lease)
             if timer is None:
                 return fired
             if await self._fire(timer):

@@ -1,0 +1,102 @@
+"""Test fixtures: one real platform (embedded servers, or the external ones configured) per session."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from launcher.demo import complete_personnummer
+from launcher.stack import Platform
+from shared.auth import Patient, Role, Staff, issue_token
+
+UNIT = "SE2321000016-TEST01"
+OTHER_UNIT = "SE2321000016-TEST02"
+PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """All six services as separate processes on real servers, started once."""
+    state = tmp_path_factory.mktemp("careplan")
+    running = Platform(state, database_prefix=f"t{uuid.uuid4().hex[:8]}_", mongo_in_memory=True,
+                       extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"})
+    try:
+        running.start_servers()
+        running.start_services()
+        yield running
+    finally:
+        running.stop()
+
+
+class Tokens:
+    """Mints tokens signed with the platform's dev key."""
+
+    def __init__(self, private_key: bytes) -> None:
+        self._key = private_key
+
+    def staff(self, *roles: Role, unit: str = UNIT, hsa_id: str = "SE2321000016-T001") -> str:
+        principal = Staff(hsa_id=hsa_id, unit_id=unit, roles=frozenset(roles or (Role.THERAPIST,)))
+        return issue_token(principal, self._key, audience="careplan", issuer="careplan-dev")
+
+    def patient(self, personnummer: str) -> str:
+        return issue_token(Patient(personnummer=personnummer), self._key, audience="careplan", issuer="careplan-dev")
+
+
+@pytest.fixture(scope="session")
+def tokens(platform: Platform) -> Tokens:
+    return Tokens(platform.private_key.read_bytes())
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def plans_api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(platform: Platform) -> str:
+    assert platform.addresses is not None
+    return platform.addresses.mongodb_uri
+
+
+@pytest.fixture
+async def mongo(mongo_uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, tz_aware=True)
+    yield client
+    await client.close()
+
+
+def service_db(platform: Platform, mongo: AsyncMongoClient[dict[str, Any]], service: str) -> Any:
+    return mongo[f"{platform.database_prefix}careplan_{service}"]
+
+
+_serial = iter(range(100, 999))
+
+
+def new_personnummer(birth_date: str = "19800101") -> str:
+    """A fresh valid personnummer (distinct serial numbers keep tests independent)."""
+    return complete_personnummer(birth_date, f"{next(_serial):03d}")
+
+
+@pytest.fixture(scope="session")
+async def published_programs(platform: Platform, tokens: Tokens) -> list[str]:
+    """The shipped programs, published once."""
+    published = []
+    async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as client:
+        for path in sorted(PROGRAMS_DIR.glob("*.json")):
+            program = json.loads(path.read_text())
+            response = await client.post("/programs", json=program, headers=bearer(tokens.staff(Role.PUBLISHER)))
+            assert response.status_code in (200, 201), response.text
+            published.append(program["program_id"])
+    return published
