@@ -46,7 +46,7 @@ class AuditLog:
         self._clock = clock
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("patient_ref", ASCENDING), ("at", DESCENDING)])
+        await self._collection.create_index([("patient_ref", ASCENDING), ("unit_id", ASCENDING), ("at", DESCENDING)])
         await self._collection.create_index([("resource_id", ASCENDING), ("at", DESCENDING)])
 
     def patient_ref(self, personnummer: str) -> str:
@@ -87,7 +87,8 @@ class AuditLog:
         if records:
             await self._collection.insert_many([r.model_dump() for r in records], session=session)
 
-    async def for_patient(self, personnummer: str, limit: int = 500) -> list[AuditRecord]:
-        """The newest records about one patient."""
-        cursor = self._collection.find({"patient_ref": self.patient_ref(personnummer)}, {"_id": 0})
+    async def for_patient(self, personnummer: str, unit_id: str, limit: int = 500) -> list[AuditRecord]:
+        """The newest records about one patient at one unit."""
+        query = {"patient_ref": self.patient_ref(personnummer), "unit_id": unit_id}
+        cursor = self._collection.find(query, {"_id": 0})
         return [AuditRecord(**doc) async for doc in cursor.sort("at", DESCENDING).limit(limit)]

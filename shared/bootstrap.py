@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import redis.asyncio as redis
 from fastapi import APIRouter, FastAPI
@@ -19,14 +19,16 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import BaseModel
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pymongo import AsyncMongoClient
 
-from shared.audit import AuditLog
-from shared.auth import TokenVerifier
+from shared.audit import AuditLog, AuditRecord
+from shared.auth import Role, Staff, TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import EventConsumer
-from shared.http import RequestMetricsMiddleware, install_error_handlers
+from shared.http import RequestMetricsMiddleware, install_error_handlers, require_staff
+from shared.identity import Personnummer
 from shared.outbox import OutboxRelay
 from shared.settings import PlatformSettings
 from shared.telemetry import configure_logging, configure_tracing
@@ -142,11 +144,26 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
     install_error_handlers(app)
     app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)
     _add_probes(app, runtime)
+    _add_audit_route(app, runtime)
     for router in spec.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
                                        excluded_urls="livez,readyz,metrics")
     return app
+
+
+class AuditQuery(BaseModel):
+    """Whose audit trail to read (in the body: identities never go into URLs, which are logged and traced)."""
+
+    personnummer: Personnummer
+
+
+def _add_audit_route(app: FastAPI, runtime: Runtime) -> None:
+    @app.post("/audit/query", tags=["audit"], response_model=list[AuditRecord],
+              summary="Who read or changed a patient's data in this service, at the caller's unit")
+    async def audit_query(query: AuditQuery,
+                          by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN, Role.DATA_ADMIN)]) -> list[AuditRecord]:
+        return await runtime.audit.for_patient(query.personnummer, by.unit_id)
 
 
 def _add_probes(app: FastAPI, runtime: Runtime) -> None:
