@@ -142,3 +142,9 @@ def parse_kafka_record(headers: dict[str, bytes], key: bytes | None, value: byte
         key=key.decode("utf-8", "replace") if key is not None else None,
         data=data,
     )
+
+
+def declare_topic(topic: Topic) -> Topic:
+    """Register a topic a service publishes to (topics with events register themselves)."""
+    TOPICS.setdefault(topic.name, topic)
+    return topic

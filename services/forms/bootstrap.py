@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import services.forms.domain.events  # noqa: F401 - registers the topic
 from services.forms.settings import FormsSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import services.messaging.domain.events  # noqa: F401 - registers the topic
 from services.messaging.settings import MessagingSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.plans.adapters.repository import PlanRepository, ProgramRepository
+from services.plans.adapters.repository import FlagStore, PlanRepository, ProgramRepository
+from services.plans.entrypoints.consumers import consumers
 from services.plans.entrypoints.routes import router
 from services.plans.service_layer.handlers import PlansService
+from services.plans.service_layer.read_model import FlagProjector
 from services.plans.settings import PlansSettings
 from shared.bootstrap import Runtime, ServiceSpec, create_service_app
 from shared.clock import Clock
@@ -14,7 +16,7 @@ from shared.settings import load_settings
 
 
 def build_service(runtime: Runtime) -> PlansService:
-    return PlansService(runtime.uow, ProgramRepository(runtime.db), PlanRepository(runtime.db))
+    return PlansService(runtime.uow, ProgramRepository(runtime.db), PlanRepository(runtime.db), FlagStore(runtime.db))
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
@@ -27,6 +29,7 @@ SPEC = ServiceSpec(
     description="Programs, plans (modules, sections, steps), the patient's view and the unit lists.",
     routers=[router],
     build=build_service,
+    consumers=lambda runtime, service: consumers(runtime, FlagProjector(service.flags)),
     ensure_indexes=ensure_indexes,
 )
 

@@ -10,12 +10,16 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.plans.domain.flags import Flag
+from services.plans.domain.lists import ListFilter
 from services.plans.domain.plan import Plan, PlanStatus
 from services.plans.domain.program import ProgramVersion
 from shared.errors import Conflict
 from shared.unit_of_work import ConcurrentModification
 
 Session = AsyncClientSession | None
+READ_MODEL_FIELDS = {"_id", "flags", "last_active_at"}
+"""Fields other services' events maintain; a plan save never overwrites them."""
 
 
 class ProgramRepository:
@@ -69,6 +73,7 @@ class PlanRepository:
         await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING),
                                         ("responsible_hsa_id", ASCENDING), ("started_at", DESCENDING)])
         await self._plans.create_index([("patient_personnummer", ASCENDING), ("status", ASCENDING)])
+        await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING), ("flags.kind", ASCENDING)])
 
     @staticmethod
     def _active_key(plan: Plan) -> str:
@@ -90,8 +95,9 @@ class PlanRepository:
         """Write a changed plan; fails if it changed since it was read (the unit of work then re-runs)."""
         expected = plan.revision
         plan.revision += 1
-        result = await self._plans.replace_one({"_id": plan.id, "revision": expected}, _document(plan),
-                                               session=session)
+        fields = {k: v for k, v in _document(plan).items() if k not in READ_MODEL_FIELDS}
+        result = await self._plans.update_one({"_id": plan.id, "revision": expected}, {"$set": fields},
+                                              session=session)
         if result.matched_count != 1:
             raise ConcurrentModification(plan.id)
         if plan.status is PlanStatus.ENDED:
@@ -101,13 +107,20 @@ class PlanRepository:
         cursor = self._plans.find({"patient_personnummer": personnummer}).sort("started_at", DESCENDING)
         return [_plan(doc) async for doc in cursor]
 
-    async def for_unit(self, unit_id: str, *, status: PlanStatus, responsible: str | None, skip: int,
+    async def for_unit(self, unit_id: str, *, status: PlanStatus, filters: ListFilter, skip: int,
                        limit: int) -> tuple[list[Plan], int]:
+        """One page of the unit's plans, newest first, and the total that match."""
         query: dict[str, Any] = {"unit_id": unit_id, "status": status.value}
-        if responsible:
-            query["responsible_hsa_id"] = responsible
+        if filters.responsible_hsa_id:
+            query["responsible_hsa_id"] = filters.responsible_hsa_id
+        if filters.program_id:
+            query["program_id"] = filters.program_id
+        if filters.flag:
+            query["flags.kind"] = filters.flag.value
+        if filters.flagged is not None:
+            query["flags.0"] = {"$exists": filters.flagged}
         total = await self._plans.count_documents(query)
-        cursor = self._plans.find(query).sort("started_at", DESCENDING).skip(skip).limit(limit)
+        cursor = self._plans.find(query).sort([("started_at", DESCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit)
         return [_plan(doc) async for doc in cursor], total
 
 
@@ -124,3 +137,24 @@ def _plan(doc: dict[str, Any]) -> Plan:
     doc = dict(doc)
     doc["id"] = doc.pop("_id")
     return Plan.model_validate(doc)
+
+
+class FlagStore:
+    """Flags and last activity on plan documents, changed by atomic updates (never lost to a concurrent save)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._plans = db["plans"]
+
+    async def raise_flag(self, plan_id: str, flag: Flag, session: Session) -> None:
+        """Add or replace the flag with this key."""
+        await self._plans.update_one({"_id": plan_id}, {"$pull": {"flags": {"key": flag.key}}}, session=session)
+        await self._plans.update_one({"_id": plan_id}, {"$push": {"flags": flag.model_dump()}}, session=session)
+
+    async def clear_flag(self, plan_id: str, key: str, session: Session) -> None:
+        await self._plans.update_one({"_id": plan_id}, {"$pull": {"flags": {"key": key}}}, session=session)
+
+    async def touch(self, plan_id: str, at: datetime, session: Session = None) -> None:
+        """Record patient activity (never moves backwards)."""
+        await self._plans.update_one({"_id": plan_id, "$or": [{"last_active_at": None},
+                                                              {"last_active_at": {"$lt": at}}]},
+                                     {"$set": {"last_active_at": at}}, session=session)

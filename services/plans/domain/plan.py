@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.plans.domain.flags import Flag
 from services.plans.domain.program import ProgramVersion
 from shared.errors import Conflict, NotFound
 
@@ -46,6 +47,7 @@ class Contact(BaseModel):
     phone: str = ""
     responsible: bool = False
     created_by: str
+    created_by_name: str = ""
     created_at: datetime
     updated_at: datetime | None = None
 
@@ -57,6 +59,7 @@ class PlanningEntry(BaseModel):
     approximate: str | None = Field(default=None, description="e.g. 'början av april' when no exact date")
     month: str | None = Field(default=None, description="YYYY-MM the approximate entry sorts under")
     created_by: str
+    created_by_name: str = ""
     created_by_kind: Literal["staff", "patient"]
     created_at: datetime
 
@@ -66,6 +69,7 @@ class PageComment(BaseModel):
     page_id: str = Field(description="The module or section the comment is shown on.")
     text: str
     created_by: str
+    created_by_name: str = ""
     created_at: datetime
 
 
@@ -95,6 +99,7 @@ class Plan(BaseModel):
     planning: list[PlanningEntry] = []
     comments: list[PageComment] = []
     last_active_at: datetime | None = None
+    flags: list[Flag] = []
 
     @classmethod
     def start(cls, program: ProgramVersion, *, unit_id: str, personnummer: str, patient_name: str,

@@ -173,6 +173,6 @@ def patient_view(plan: Plan, program: ProgramVersion, now: datetime) -> PatientP
         progress=progress(plan, now),
         modules=[_patient_module(_module_view(plan, m, now, only_visible=True)) for m in current],
         contacts=[c.model_copy(update={"created_by": ""}) for c in plan.contacts],
-        planning=plan.planning,
-        comments=[c for c in plan.comments if c.page_id in pages],
+        planning=[e.model_copy(update={"created_by": ""}) for e in plan.planning],
+        comments=[c.model_copy(update={"created_by": ""}) for c in plan.comments if c.page_id in pages],
     )

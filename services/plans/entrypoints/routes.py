@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from services.plans.domain import commands
+from services.plans.domain.flags import FlagKind
+from services.plans.domain.lists import ListFilter, PlanPage, UnitList
 from services.plans.domain.program import ProgramVersion
 from services.plans.domain.views import PatientPlanView, StaffPlanView
 from services.plans.service_layer.handlers import PlansService
@@ -133,3 +136,21 @@ async def change_responsible(plan_id: str, command: commands.ChangeResponsible, 
 @router.post("/plans/{plan_id}/end", tags=["plans"], response_model=StaffPlanView, summary="End a plan")
 async def end_plan(plan_id: str, command: commands.EndPlan, svc: Service, by: StaffUser) -> Any:
     return await svc.end_plan(plan_id, command, by)
+
+
+@router.get("/units/me/plans", tags=["lists"], response_model=PlanPage,
+            summary="The caller's unit lists: mine, all or ended, with flags; filtered and paged")
+async def unit_list(svc: Service, by: Annotated[Staff, require_staff()],
+                    list: Annotated[UnitList, Query(description="mine, all or ended")] = UnitList.ALL,
+                    program_id: str | None = None, responsible_hsa_id: str | None = None,
+                    flag: FlagKind | None = None, flagged: bool | None = None,
+                    page: Annotated[int, Query(ge=1)] = 1,
+                    page_size: Annotated[int, Query(ge=1, le=200)] = 25) -> PlanPage:
+    filters = ListFilter(program_id=program_id, responsible_hsa_id=responsible_hsa_id, flag=flag, flagged=flagged)
+    return await svc.unit_list(list, filters, page, page_size, by)
+
+
+@router.get("/plans/{plan_id}/fhir", tags=["plans"], summary="The plan as a FHIR R4 CarePlan",
+            response_class=JSONResponse, responses={200: {"content": {"application/fhir+json": {}}}})
+async def fhir_care_plan(plan_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> JSONResponse:
+    return JSONResponse(await svc.fhir_care_plan(plan_id, by), media_type="application/fhir+json")

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from services.plans.adapters.repository import PlanRepository, ProgramRepository
+from services.plans.adapters.fhir import care_plan
+from services.plans.adapters.repository import FlagStore, PlanRepository, ProgramRepository
 from services.plans.domain import commands, events
+from services.plans.domain.lists import ListFilter, PlanPage, UnitList, row
 from services.plans.domain.plan import Contact, PageComment, Plan, PlanningEntry, PlanStatus
 from services.plans.domain.program import ProgramVersion
 from services.plans.domain.views import PatientPlanView, StaffPlanView, patient_view, staff_view
@@ -23,10 +25,11 @@ PlanView = StaffPlanView | PatientPlanView
 class PlansService:
     """Every operation on programs and plans; HTTP routes and consumers call these."""
 
-    def __init__(self, uow: UnitOfWork, programs: ProgramRepository, plans: PlanRepository) -> None:
+    def __init__(self, uow: UnitOfWork, programs: ProgramRepository, plans: PlanRepository, flags: FlagStore) -> None:
         self.uow = uow
         self.programs = programs
         self.plans = plans
+        self.flags = flags
 
     # -- programs ---------------------------------------------------------------------------
 
@@ -95,6 +98,8 @@ class PlansService:
         plan = await self._load_for(plan_id, by)
         program = await self.program(plan.program_id, plan.program_version)
         await self._audit_read(by, plan, "plan.patient_view")
+        if isinstance(by, Patient):
+            await self.flags.touch(plan.id, self.uow.clock.now())
         return patient_view(plan, program, self.uow.clock.now())
 
     async def patient_plans(self, patient: Patient) -> list[PatientPlanView]:
@@ -104,7 +109,26 @@ class PlansService:
             program = await self.program(plan.program_id, plan.program_version)
             views.append(patient_view(plan, program, self.uow.clock.now()))
             await self._audit_read(patient, plan, "plan.patient_view")
+            await self.flags.touch(plan.id, self.uow.clock.now())
         return views
+
+    async def unit_list(self, which: UnitList, filters: ListFilter, page: int, page_size: int, by: Staff) -> PlanPage:
+        """'Mine', 'All' or 'Ended' at the caller's unit; every therapist sees every plan of the unit."""
+        status = PlanStatus.ENDED if which is UnitList.ENDED else PlanStatus.ACTIVE
+        if which is UnitList.MINE:
+            filters = filters.model_copy(update={"responsible_hsa_id": by.hsa_id})
+        plans, total = await self.plans.for_unit(by.unit_id, status=status, filters=filters,
+                                                 skip=(page - 1) * page_size, limit=page_size)
+        records = [self.uow.audit_log.build(by, "read", "plan.list_row", p.id, patient=p.patient_personnummer,
+                                            unit_id=p.unit_id) for p in plans]
+        await self.uow.audit_log.write(records)
+        return PlanPage(list=which, total=total, page=page, page_size=page_size, items=[row(p) for p in plans])
+
+    async def fhir_care_plan(self, plan_id: str, by: Staff) -> dict[str, Any]:
+        plan = await self._load_for(plan_id, by)
+        program = await self.program(plan.program_id, plan.program_version)
+        await self._audit_read(by, plan, "plan.fhir")
+        return care_plan(plan, program)
 
     async def _audit_read(self, by: Principal, plan: Plan, resource: str) -> None:
         record = self.uow.audit_log.build(by, "read", resource, plan.id, patient=plan.patient_personnummer,
@@ -162,7 +186,8 @@ class PlansService:
 
     async def add_contact(self, plan_id: str, command: commands.AddContact, by: Staff) -> StaffPlanView:
         def mutate(plan: Plan, _: ProgramVersion, tx: Transaction) -> list[Event]:
-            contact = Contact(id=str(uuid.uuid4()), created_by=by.hsa_id, created_at=tx.clock.now(),
+            contact = Contact(id=str(uuid.uuid4()), created_by=by.hsa_id, created_by_name=by.name,
+                              created_at=tx.clock.now(),
                               **command.model_dump())
             plan.add_contact(contact)
             return [events.ContactsChanged(plan_id=plan.id, unit_id=plan.unit_id, contact_id=contact.id,
@@ -190,8 +215,8 @@ class PlansService:
     async def add_planning(self, plan_id: str, command: commands.AddPlanningEntry, by: Principal) -> PlanView:
         def mutate(plan: Plan, _: ProgramVersion, tx: Transaction) -> list[Event]:
             kind = "staff" if isinstance(by, Staff) else "patient"
-            author = by.hsa_id if isinstance(by, Staff) else "patient"
-            entry = PlanningEntry(id=str(uuid.uuid4()), created_by=author, created_by_kind=kind,
+            author, name = (by.hsa_id, by.name) if isinstance(by, Staff) else ("patient", "")
+            entry = PlanningEntry(id=str(uuid.uuid4()), created_by=author, created_by_name=name, created_by_kind=kind,
                                   created_at=tx.clock.now(), **command.model_dump())
             plan.add_planning(entry)
             return [events.PlanningChanged(plan_id=plan.id, unit_id=plan.unit_id, entry_id=entry.id,
@@ -214,7 +239,7 @@ class PlansService:
     async def add_comment(self, plan_id: str, command: commands.AddPageComment, by: Staff) -> StaffPlanView:
         def mutate(plan: Plan, program: ProgramVersion, tx: Transaction) -> list[Event]:
             comment = PageComment(id=str(uuid.uuid4()), page_id=command.page_id, text=command.text,
-                                  created_by=by.hsa_id, created_at=tx.clock.now())
+                                  created_by=by.hsa_id, created_by_name=by.name, created_at=tx.clock.now())
             plan.add_comment(comment, program)
             return [events.PageCommentAdded(plan_id=plan.id, unit_id=plan.unit_id, comment_id=comment.id,
                                             page_id=comment.page_id)]
