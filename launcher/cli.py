@@ -93,6 +93,23 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sla_due(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from services.messaging.domain.sla import reply_deadline
+
+    try:
+        arrived = datetime.fromisoformat(args.arrived_at)
+    except ValueError:
+        print(f"careplan sla due: {args.arrived_at!r} is not an ISO 8601 timestamp", file=sys.stderr)
+        return 2
+    if arrived.tzinfo is None:
+        print("careplan sla due: the timestamp needs a UTC offset (e.g. +01:00 or Z)", file=sys.stderr)
+        return 2
+    print(reply_deadline(arrived).deadline.isoformat())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careplan", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
@@ -119,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--audience", default="careplan")
     token.add_argument("--issuer", default="careplan-dev")
     token.set_defaults(run=_token)
+
+    sla = commands.add_parser("sla", help="the reply SLA rule", description="Check the 3-working-day reply rule.")
+    sla_commands = sla.add_subparsers(dest="sla_command", required=True, metavar="COMMAND")
+    due = sla_commands.add_parser("due", help="print when a reply is due for a message arriving at a given time",
+                                  description="Print the reply deadline (23:59:59 Europe/Stockholm on the third "
+                                  "working day after the day of arrival) as ISO 8601 with offset. Working days "
+                                  "exclude weekends, Swedish public holidays, Midsommarafton, Julafton and "
+                                  "Nyårsafton.")
+    due.add_argument("arrived_at", help="ISO 8601 timestamp with offset, e.g. 2026-12-23T10:00:00+01:00")
+    due.set_defaults(run=_sla_due)
 
     asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of all topics and events")
     asyncapi.add_argument("--output", "-o", help="write to this file instead of standard output")

@@ -1,23 +1,31 @@
-"""Wiring of the messaging service: `uvicorn --factory services.messaging.bootstrap:create_app`.
-
-The service runs on the shared platform (probes, metrics, outbox relay, durable timers); its
-domain arrives with its own issue.
-"""
+"""Wiring of the messaging service: `uvicorn --factory services.messaging.bootstrap:create_app`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-import services.messaging.domain.events  # noqa: F401 - registers the topic
+from services.messaging.adapters.repository import MessagingRepository
+from services.messaging.entrypoints.consumers import consumers
+from services.messaging.entrypoints.routes import router
+from services.messaging.service_layer.handlers import DUE_SOON_TIMER, OVERDUE_TIMER, MessagingService
 from services.messaging.settings import MessagingSettings
-from shared.bootstrap import ServiceSpec, create_service_app
+from shared.bootstrap import Runtime, ServiceSpec, create_service_app
 from shared.clock import Clock
 from shared.settings import load_settings
+
+
+def build_service(runtime: Runtime) -> MessagingService:
+    return MessagingService(runtime.uow, MessagingRepository(runtime.db), runtime.timers)
+
 
 SPEC = ServiceSpec(
     title="Care plan: messaging",
     description="Conversations between patients and staff, drafts, unread counts, and the 3-working-day reply SLA.",
-    build=lambda _: None,
+    build=build_service,
+    routers=[router],
+    consumers=consumers,
+    timer_handlers=lambda _, service: {DUE_SOON_TIMER: service.on_due_soon, OVERDUE_TIMER: service.on_overdue},
+    ensure_indexes=lambda runtime: MessagingRepository(runtime.db).ensure_indexes(),
 )
 
 

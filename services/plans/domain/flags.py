@@ -70,6 +70,13 @@ class SlaMet(BaseModel):
     conversation_id: str
 
 
+class ConversationDeleted(BaseModel):
+    """`se.careplan.messaging.conversation_deleted.v1`: its flags go with it."""
+
+    plan_id: str
+    conversation_id: str
+
+
 class FormsFlagRaised(BaseModel):
     """`se.careplan.forms.flag_raised.v1`"""
 

@@ -19,6 +19,8 @@ def consumers(runtime: Runtime, projector: FlagProjector) -> list[EventConsumer]
             Subscription(f"{messaging}reply_due_soon.v1", contract.ReplyDeadline, projector.reply_due_soon),
             Subscription(f"{messaging}reply_overdue.v1", contract.ReplyDeadline, projector.reply_overdue),
             Subscription(f"{messaging}sla_met.v1", contract.SlaMet, projector.sla_met),
+            Subscription(f"{messaging}conversation_deleted.v1", contract.ConversationDeleted,
+                         projector.conversation_deleted),
             Subscription(f"{forms}flag_raised.v1", contract.FormsFlagRaised, projector.forms_flag_raised),
             Subscription(f"{forms}flag_handled.v1", contract.FormsFlagHandled, projector.forms_flag_handled),
             Subscription(f"{forms}form_submitted.v1", contract.FormSubmitted, projector.form_submitted),

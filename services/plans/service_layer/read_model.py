@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.plans.adapters.repository import FlagStore
 from services.plans.domain.flags import (
+    ConversationDeleted,
     ConversationRead,
     Flag,
     FlagKind,
@@ -52,6 +53,10 @@ class FlagProjector:
                                                         raised_at=raised_at), tx.session)
 
     async def sla_met(self, event: SlaMet, _: ReceivedEvent, tx: Transaction) -> None:
+        await self.flags.clear_flag(event.plan_id, sla_key(event.conversation_id), tx.session)
+
+    async def conversation_deleted(self, event: ConversationDeleted, _: ReceivedEvent, tx: Transaction) -> None:
+        await self.flags.clear_flag(event.plan_id, unread_key(event.conversation_id), tx.session)
         await self.flags.clear_flag(event.plan_id, sla_key(event.conversation_id), tx.session)
 
     async def forms_flag_raised(self, event: FormsFlagRaised, _: ReceivedEvent, tx: Transaction) -> None:
