@@ -3,19 +3,26 @@
 A timer's effect (normally events into the outbox) and its `fired` mark commit in one
 transaction, and the mark is conditional on still holding the claim: whatever crashes, the
 effect happens once. On start the runner fires everything that came due while nothing ran.
+
+Finding due timers uses equality lookups only (SecantusDB, like some MongoDB-compatible servers,
+scans on range queries): every live timer sits in the five-minute *slot* of its wake time (its
+due time while pending, its lease expiry while claimed), and runners walk a persisted watermark
+through the slots up to now. A slot behind the watermark is empty by construction; a timer
+scheduled late lands in the current slot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pydantic import BaseModel
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -25,7 +32,13 @@ from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 TIMERS_COLLECTION = "timers"
+TIMER_STATE_COLLECTION = "timer_state"
 PENDING, CLAIMED, FIRED, CANCELLED = "pending", "claimed", "fired", "cancelled"
+SLOT_SECONDS = 300
+
+
+def slot_of(moment: datetime) -> int:
+    return int(moment.timestamp()) // SLOT_SECONDS
 
 
 class Timer(BaseModel):
@@ -51,19 +64,22 @@ class TimerStore:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], clock: Clock) -> None:
         self._collection = db[TIMERS_COLLECTION]
+        self._state = db[TIMER_STATE_COLLECTION]
         self._clock = clock
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
-        await self._collection.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
+        await self._collection.create_index([("slot", ASCENDING)])
+        await self._collection.create_index([("claim", ASCENDING)])
 
     async def schedule(self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
                        session: AsyncClientSession | None = None) -> bool:
         """Create a timer; False (and nothing changed) if one with this key exists already."""
+        now = self._clock.now()
         try:
             await self._collection.insert_one(
                 {"_id": key, "kind": kind, "due_at": due_at, "payload": payload or {}, "status": PENDING,
-                 "attempts": 0, "lease_until": None, "owner": None, "created_at": self._clock.now()},
+                 "attempts": 0, "owner": None, "claim": None, "wake_at": due_at,
+                 "slot": max(slot_of(due_at), slot_of(now)), "created_at": now},
                 session=session,
             )
         except DuplicateKeyError:
@@ -71,9 +87,10 @@ class TimerStore:
         return True
 
     async def cancel(self, key: str, session: AsyncClientSession | None = None) -> bool:
-        """Cancel a timer that has not fired; True if it was pending."""
+        """Cancel a timer that has not fired; True if it was live."""
         result = await self._collection.update_one(
-            {"_id": key, "status": {"$in": [PENDING, CLAIMED]}}, {"$set": {"status": CANCELLED}}, session=session
+            {"_id": key, "status": {"$in": [PENDING, CLAIMED]}},
+            {"$set": {"status": CANCELLED, "slot": None, "wake_at": None}}, session=session,
         )
         return result.modified_count == 1
 
@@ -81,32 +98,44 @@ class TimerStore:
         doc = await self._collection.find_one({"_id": key})
         return _timer(doc) if doc else None
 
-    async def claim_due(self, owner: str, lease: timedelta) -> Timer | None:
-        """Atomically take the earliest due timer (or one whose claimant's lease ran out)."""
+    async def _watermark(self) -> int:
+        """The last slot known to hold no live timer."""
+        doc = await self._state.find_one({"_id": "watermark"})
+        if doc is not None:
+            return int(doc["slot"])
+        earliest = await self._collection.find_one({"slot": {"$ne": None}}, {"slot": 1}, sort=[("slot", ASCENDING)])
+        start = (earliest["slot"] if earliest else slot_of(self._clock.now())) - 1
+        await self._state.update_one({"_id": "watermark"}, {"$setOnInsert": {"slot": start}}, upsert=True)
+        return int((await self._state.find_one({"_id": "watermark"}))["slot"])
+
+    async def claim_due(self, owner: str, lease: timedelta, limit: int = 100) -> list[Timer]:
+        """Atomically take up to `limit` due timers (or ones whose claimant's lease ran out)."""
         now = self._clock.now()
-        for query in ({"status": PENDING, "due_at": {"$lte": now}}, {"status": CLAIMED, "lease_until": {"$lt": now}}):
-            doc = await self._collection.find_one_and_update(
-                query,
-                {"$set": {"status": CLAIMED, "owner": owner, "lease_until": now + lease}, "$inc": {"attempts": 1}},
-                sort=[("due_at", ASCENDING)],
-                return_document=ReturnDocument.AFTER,
-            )
-            if doc:
-                return _timer(doc)
-        return None
+        current = slot_of(now)
+        lease_until = now + lease
+        for slot in range(await self._watermark() + 1, current + 1):
+            due = {"slot": slot, "wake_at": {"$lte": now}}
+            ids = [doc["_id"] async for doc in self._collection.find(due, {"_id": 1}).limit(limit)]
+            if ids:
+                token = uuid.uuid4().hex
+                await self._collection.update_many(
+                    {"_id": {"$in": ids}, **due},
+                    {"$set": {"status": CLAIMED, "owner": owner, "claim": token, "wake_at": lease_until,
+                              "slot": slot_of(lease_until)}, "$inc": {"attempts": 1}},
+                )
+                return [_timer(doc) async for doc in self._collection.find({"claim": token})]
+            if slot < current and await self._collection.count_documents({"slot": slot}, limit=1) == 0:
+                await self._state.update_one({"_id": "watermark"}, {"$max": {"slot": slot}})
+        return []
 
     async def mark_fired(self, key: str, owner: str, session: AsyncClientSession) -> None:
         result = await self._collection.update_one(
             {"_id": key, "status": CLAIMED, "owner": owner},
-            {"$set": {"status": FIRED, "fired_at": self._clock.now(), "lease_until": None}},
+            {"$set": {"status": FIRED, "fired_at": self._clock.now(), "slot": None, "wake_at": None, "claim": None}},
             session=session,
         )
         if result.modified_count != 1:
             raise LostClaim(key)
-
-    async def next_due(self) -> datetime | None:
-        doc = await self._collection.find_one({"status": PENDING}, {"due_at": 1}, sort=[("due_at", ASCENDING)])
-        return doc["due_at"] if doc else None
 
 
 def _timer(doc: dict[str, Any]) -> Timer:
@@ -132,31 +161,35 @@ class TimerRunner:
         fired = 0
         while limit is None or fired < limit:
             with suppress_instrumentation():  # polling is not a workflow: keep it out of traces
-                timer = await self._store.claim_due(self._owner, self._lease)
-            if timer is None:
+                batch = await self._store.claim_due(self._owner, self._lease)
+            if not batch:
                 return fired
-            if await self._fire(timer):
-                fired += 1
+            fired += await self._fire(batch)
         return fired
 
-    async def _fire(self, timer: Timer) -> bool:
-        handler = self._handlers.get(timer.kind)
-        if handler is None:
-            log.error("no handler for timer kind %s; left claimed for a service that has one", timer.kind)
-            return False
+    async def _fire(self, timers: list[Timer]) -> int:
+        """Fire a claimed batch in one transaction; if any of it fails, fire them one by one."""
+        runnable = [t for t in timers if t.kind in self._handlers]
+        for timer in timers:
+            if timer.kind not in self._handlers:
+                log.error("no handler for timer kind %s; left claimed for a service that has one", timer.kind)
 
-        async def work(tx: Transaction) -> None:
-            await handler(timer, tx)
-            await self._store.mark_fired(timer.key, self._owner, tx.session)
+        async def work(tx: Transaction, batch: list[Timer]) -> None:
+            for timer in batch:
+                await self._handlers[timer.kind](timer, tx)
+                await self._store.mark_fired(timer.key, self._owner, tx.session)
 
         try:
-            await self._uow.run(work)
+            await self._uow.run(lambda tx: work(tx, runnable))
+            return len(runnable)
         except LostClaim:
-            return False
+            if len(runnable) == 1:
+                return 0
         except Exception:
-            log.exception("timer of kind %s failed; it is retried when its lease expires", timer.kind)
-            return False
-        return True
+            if len(runnable) == 1:
+                log.exception("timer of kind %s failed; it is retried when its lease expires", runnable[0].kind)
+                return 0
+        return sum([await self._fire([timer]) for timer in runnable])  # isolate the one that failed
 
     async def run_forever(self) -> None:
         while True:
