@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -47,11 +48,14 @@ class Platform:
     state_dir: Path
     database_prefix: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    service_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     mongo_in_memory: bool = False
     embedded: EmbeddedServers | None = None
     addresses: ServerAddresses | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    sinks: dict[str, str] = field(default_factory=dict)
+    sinks_process: subprocess.Popen[bytes] | None = None
 
     @property
     def private_key(self) -> Path:
@@ -65,7 +69,30 @@ class Platform:
             self.embedded = EmbeddedServers(self.state_dir, mongo_in_memory=self.mongo_in_memory)
             self.addresses = self.embedded.start()
         asyncio.run(create_topics(self.addresses.kafka_bootstrap_servers, all_topics()))
+        if not (os.environ.get("SMTP_HOST") or os.environ.get("SMS_GATEWAY_URL")):
+            self.start_sinks()
         return self.addresses
+
+    def start_sinks(self, timeout_seconds: float = 30.0) -> None:
+        """The local SMTP server and SMS gateway that record what notifications send (dev and tests)."""
+        smtp_port, sms_port = free_port(), free_port()
+        directory = self.state_dir / "sinks"
+        self.sinks_process = spawn([sys.executable, "-m", "launcher.sinks", "--smtp-port", str(smtp_port),
+                                    "--sms-port", str(sms_port), "--dir", str(directory)],
+                                   log_path=self.state_dir / "logs" / "sinks.log",
+                                   cwd=Path(__file__).resolve().parent.parent)
+        self.sinks = {"smtp_host": "127.0.0.1", "smtp_port": str(smtp_port),
+                      "sms_gateway_url": f"http://127.0.0.1:{sms_port}", "directory": str(directory)}
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            try:
+                httpx.get(f"{self.sinks['sms_gateway_url']}/openapi.json", timeout=1).raise_for_status()
+                with socket.create_connection(("127.0.0.1", smtp_port), timeout=1):
+                    return
+            except (httpx.HTTPError, OSError):
+                if self.sinks_process.poll() is not None or time.monotonic() > deadline:
+                    raise PlatformError(f"local sinks did not start:\n{self.log_tail('sinks')}") from None
+                time.sleep(0.2)
 
     def service_env(self, service: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         assert self.addresses is not None, "start_servers first"
@@ -80,7 +107,10 @@ class Platform:
             "TRACE_FILE": str(self.state_dir / "traces" / f"{service}.jsonl"),
             "PYTHONUNBUFFERED": "1",
         }
-        return env | self.extra_env | (overrides or {})
+        if self.sinks:
+            env |= {"SMTP_HOST": self.sinks["smtp_host"], "SMTP_PORT": self.sinks["smtp_port"],
+                    "SMS_GATEWAY_URL": self.sinks["sms_gateway_url"]}
+        return env | self.extra_env | self.service_overrides.get(service, {}) | (overrides or {})
 
     def start_service(self, service: str, *, port: int | None = None, overrides: dict[str, str] | None = None) -> str:
         """Start one service process (not waiting for it); returns its base URL."""
@@ -147,6 +177,7 @@ class Platform:
             "mongodb_uri": self.addresses.mongodb_uri,
             "redis_url": self.addresses.redis_url,
             "traces": str(self.state_dir / "traces"),
+            "sinks": self.sinks,
             "logs": str(self.state_dir / "logs"),
             "signing_key": str(self.private_key),
         }, indent=2))
@@ -156,5 +187,7 @@ class Platform:
         """Stop the services, then the embedded servers."""
         for service in list(self.processes):
             self.stop_service(service)
+        if self.sinks_process is not None:
+            stop(self.sinks_process)
         if self.embedded is not None:
             self.embedded.stop()

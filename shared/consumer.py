@@ -29,7 +29,15 @@ from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 INBOX_COLLECTION = "inbox"
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, RedisConnectionError, TimeoutError)
+
+
+class DependencyNotReady(Exception):
+    """The event refers to something this service has not heard of yet (another topic's event is on its
+    way): the event is fine, just early. It is retried and redelivered, never dead-lettered."""
+
+
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, RedisConnectionError, TimeoutError,
+                                                          DependencyNotReady)
 
 Handler = Callable[[Any, ReceivedEvent, Transaction], Awaitable[None]]
 
@@ -44,11 +52,18 @@ class _AlreadyProcessed(Exception):
 
 @dataclass(frozen=True)
 class Subscription:
-    """One ce_type this consumer handles, the model its payload is read into, and the handler."""
+    """One ce_type this consumer handles, the model its payload is read into, and the handler.
+
+    A transactional handler runs in the same MongoDB transaction as the inbox record (exactly one
+    effect). A non-transactional one (`transactional=False`, called with `tx=None`) is for work with
+    outside side effects (e.g. calling providers): it must be idempotent itself, and the inbox only
+    skips events it completed before.
+    """
 
     ce_type: str
     payload_model: type[BaseModel]
     handler: Handler
+    transactional: bool = True
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -119,7 +134,20 @@ class EventConsumer:
         )
         async for attempt in retrying:
             with attempt:
-                await self._uow.run(lambda tx: self._handle_once(subscription, payload, event, tx))
+                if subscription.transactional:
+                    await self._uow.run(lambda tx: self._handle_once(subscription, payload, event, tx))
+                else:
+                    await self._handle_outside_transaction(subscription, payload, event)
+
+    async def _handle_outside_transaction(self, subscription: Subscription, payload: BaseModel,
+                                          event: ReceivedEvent) -> None:
+        inbox_id = f"{self.name}:{event.id}"
+        if await self._inbox.find_one({"_id": inbox_id}) is not None:
+            return
+        await subscription.handler(payload, event, None)  # type: ignore[arg-type]
+        await self._inbox.update_one({"_id": inbox_id}, {"$setOnInsert": {"ce_type": event.ce_type,
+                                                                           "at": self._uow.clock.now()}},
+                                     upsert=True)
 
     async def _handle_once(self, subscription: Subscription, payload: BaseModel, event: ReceivedEvent,
                            tx: Transaction) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,18 @@ from launcher.demo import complete_personnummer
 from launcher.stack import Platform
 from shared.auth import Patient, Role, Staff, issue_token
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNIT = "SE2321000016-TEST01"
 OTHER_UNIT = "SE2321000016-TEST02"
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
+
+
+def seconds_to_noon_stockholm() -> float:
+    """Offset that puts a service's clock at 12:00 Europe/Stockholm today, outside SMS quiet hours,
+    whenever the tests run."""
+    now = datetime.now(UTC)
+    noon = datetime.combine(now.astimezone(STOCKHOLM).date(), time(12, 0), tzinfo=STOCKHOLM)
+    return (noon - now).total_seconds()
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +37,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """All six services as separate processes on real servers, started once."""
     state = tmp_path_factory.mktemp("careplan")
     running = Platform(state, database_prefix=f"t{uuid.uuid4().hex[:8]}_", mongo_in_memory=True,
-                       extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"})
+                       extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
+                       service_overrides={"notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm())}})
     try:
         running.start_servers()
         running.start_services()

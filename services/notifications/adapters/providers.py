@@ -1,0 +1,87 @@
+"""Provider adapters: e-mail over SMTP, SMS through an HTTP gateway. Each call ends in one outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Literal, Protocol
+
+import aiosmtplib
+import httpx
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`sent`; `retry` (a transient failure, maybe with the provider's Retry-After); `failed` for good."""
+
+    status: Literal["sent", "retry", "failed"]
+    reason: str = ""
+    retry_after_seconds: float | None = None
+
+
+class Provider(Protocol):
+    name: str
+
+    async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome: ...
+
+
+class SmtpEmail:
+    name = "smtp"
+
+    def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0, username: str | None = None,
+                 password: str | None = None, use_tls: bool = False) -> None:
+        self._host, self._port, self._sender, self._timeout = host, port, sender, timeout
+        self._username, self._password, self._use_tls = username, password, use_tls
+
+    async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self._sender, address, subject
+        message["Message-ID"] = f"<{delivery_id.replace('|', '.')}@careplan>"
+        message.set_content(body)
+        try:
+            await aiosmtplib.send(message, hostname=self._host, port=self._port, timeout=self._timeout,
+                                  username=self._username, password=self._password, use_tls=self._use_tls)
+        except aiosmtplib.SMTPRecipientsRefused:
+            return Outcome("failed", "recipient refused")
+        except aiosmtplib.SMTPResponseException as exc:
+            return Outcome("failed" if 500 <= exc.code < 600 else "retry", f"smtp {exc.code}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return Outcome("retry", f"smtp unavailable: {type(exc).__name__}")
+        return Outcome("sent")
+
+
+class HttpSmsGateway:
+    name = "sms-gateway"
+
+    def __init__(self, url: str, *, username: str | None = None, password: str | None = None,
+                 timeout: float = 5.0) -> None:
+        auth = httpx.BasicAuth(username, password) if username and password else None
+        self._client = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout)
+
+    async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
+        try:
+            response = await self._client.post("/messages", json={"to": address, "text": body,
+                                                                   "reference": delivery_id},
+                                               headers={"Idempotency-Key": delivery_id})
+        except httpx.TimeoutException:
+            return Outcome("retry", "sms gateway timed out")
+        except httpx.HTTPError as exc:
+            return Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")
+        if response.status_code < 300:
+            return Outcome("sent")
+        if response.status_code == 429:
+            return Outcome("retry", "sms gateway rate limit (429)", _retry_after(response))
+        if response.status_code >= 500:
+            return Outcome("retry", f"sms gateway {response.status_code}")
+        return Outcome("failed", f"sms gateway refused ({response.status_code})")
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,141 @@
+"""MongoDB repositories of the notifications service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from services.notifications.domain.model import (
+    Announcement,
+    Delivery,
+    InboxItem,
+    PlanRecipient,
+    Preferences,
+    StaffMember,
+)
+
+Session = AsyncClientSession | None
+
+
+class NotificationsRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.plans = db["plans"]
+        self.preferences = db["preferences"]
+        self.staff = db["staff_directory"]
+        self.deliveries = db["deliveries"]
+        self.inbox = db["inbox"]
+        self.announcements = db["announcements"]
+
+    async def ensure_indexes(self) -> None:
+        await self.plans.create_index([("unit_id", ASCENDING)])
+        await self.plans.create_index([("program_id", ASCENDING), ("program_version", ASCENDING)])
+        await self.staff.create_index([("unit_id", ASCENDING)])
+        await self.deliveries.create_index([("trigger_id", ASCENDING)])
+        await self.inbox.create_index([("personnummer", ASCENDING), ("created_at", DESCENDING)])
+
+    # -- plans (recipients) ------------------------------------------------------------------
+    async def plan(self, plan_id: str, session: Session = None) -> PlanRecipient | None:
+        doc = await self.plans.find_one({"_id": plan_id}, session=session)
+        return PlanRecipient.model_validate(doc) if doc else None
+
+    async def save_plan(self, plan: PlanRecipient, session: Session) -> None:
+        await self.plans.replace_one({"_id": plan.plan_id}, {"_id": plan.plan_id, **plan.model_dump()}, upsert=True,
+                                     session=session)
+
+    async def plans_by_id(self, plan_ids: list[str]) -> list[PlanRecipient]:
+        return [PlanRecipient.model_validate(d) async for d in self.plans.find({"_id": {"$in": plan_ids}})]
+
+    def stream_plan_ids(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Every matching plan id, streamed by the server in batches (never all in memory)."""
+        return aiter(self.plans.find(query, {"_id": 1}).batch_size(1000))
+
+    # -- preferences and staff -----------------------------------------------------------------
+    async def get_preferences(self, personnummer: str) -> Preferences:
+        doc = await self.preferences.find_one({"_id": personnummer}, {"_id": 0})
+        return Preferences.model_validate(doc) if doc else Preferences()
+
+    async def preferences_of(self, personnummers: list[str]) -> dict[str, Preferences]:
+        found = {d.pop("_id"): Preferences.model_validate(d)
+                 async for d in self.preferences.find({"_id": {"$in": personnummers}})}
+        return {p: found.get(p, Preferences()) for p in personnummers}
+
+    async def save_preferences(self, personnummer: str, preferences: Preferences) -> None:
+        await self.preferences.replace_one({"_id": personnummer}, preferences.model_dump(), upsert=True)
+
+    async def save_staff(self, hsa_id: str, member: StaffMember) -> None:
+        await self.staff.replace_one({"_id": hsa_id}, member.model_dump(), upsert=True)
+
+    async def staff_member(self, hsa_id: str) -> StaffMember | None:
+        doc = await self.staff.find_one({"_id": hsa_id}, {"_id": 0})
+        return StaffMember.model_validate(doc) if doc else None
+
+    async def staff_with_role(self, unit_id: str, role: str) -> list[tuple[str, StaffMember]]:
+        cursor = self.staff.find({"unit_id": unit_id})
+        return [(d.pop("_id"), StaffMember.model_validate(d)) async for d in cursor if role in d.get("roles", [])]
+
+    # -- the ledger ----------------------------------------------------------------------------
+    async def add_deliveries(self, deliveries: list[Delivery]) -> None:
+        """Insert ledger entries; ones that exist already (a redelivered trigger) are left as they are."""
+        if not deliveries:
+            return
+        try:
+            await self.deliveries.insert_many([_doc(d) for d in deliveries], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+    async def deliveries_by_id(self, ids: list[str]) -> list[Delivery]:
+        return [Delivery.model_validate(_model(d)) async for d in self.deliveries.find({"_id": {"$in": ids}})]
+
+    async def deliveries_of_trigger(self, trigger_id: str) -> list[Delivery]:
+        return [Delivery.model_validate(_model(d)) async for d in self.deliveries.find({"trigger_id": trigger_id})]
+
+    async def count_states(self, trigger_id: str) -> dict[str, int]:
+        pipeline = [{"$match": {"trigger_id": trigger_id}}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        return {d["_id"]: d["n"] async for d in await self.deliveries.aggregate(pipeline)}
+
+    async def record_outcomes(self, updates: dict[str, dict[str, Any]], session: Session) -> None:
+        if updates:
+            await self.deliveries.bulk_write([UpdateOne({"_id": i, "state": {"$ne": "sent"}}, {"$set": u})
+                                              for i, u in updates.items()], ordered=False, session=session)
+
+    # -- inbox and announcements ---------------------------------------------------------------
+    async def add_inbox_item(self, item: InboxItem) -> None:
+        await self.inbox.update_one({"_id": item.id}, {"$setOnInsert": _doc(item)}, upsert=True)
+
+    async def inbox_of(self, personnummer: str) -> list[InboxItem]:
+        cursor = self.inbox.find({"personnummer": personnummer}).sort("created_at", DESCENDING).limit(200)
+        return [InboxItem.model_validate(_model(d)) async for d in cursor]
+
+    async def mark_read(self, item_id: str, personnummer: str, at: Any) -> bool:
+        result = await self.inbox.update_one({"_id": item_id, "personnummer": personnummer},
+                                             {"$set": {"read_at": at}})
+        return result.matched_count == 1
+
+    async def add_announcement(self, announcement: Announcement, session: Session) -> None:
+        await self.announcements.insert_one(_doc(announcement), session=session)
+
+    async def announcement(self, announcement_id: str) -> Announcement | None:
+        doc = await self.announcements.find_one({"_id": announcement_id})
+        return Announcement.model_validate(_model(doc)) if doc else None
+
+    async def set_fanout_totals(self, announcement_id: str, batches: int, recipients: int) -> None:
+        await self.announcements.update_one({"_id": announcement_id},
+                                            {"$set": {"batches": batches, "recipients": recipients}})
+
+
+def _doc(model: Delivery | InboxItem | Announcement) -> dict[str, Any]:
+    doc = model.model_dump()
+    doc["_id"] = doc.pop("id")
+    return doc
+
+
+def _model(doc: dict[str, Any]) -> dict[str, Any]:
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return doc

@@ -1,0 +1,75 @@
+"""Events of the notifications service: public delivery outcomes, and the internal work topic."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from shared.events import DEAD_LETTER_TOPIC, Event, Topic
+
+NOTIFICATIONS_TOPIC = Topic(name="careplan.notifications.v1", partitions=6,
+                            description="Notification delivered / failed, keyed by delivery id.")
+WORK_TOPIC = Topic(name="careplan.notifications.work.v1", partitions=12,
+                   description="Internal: announcement fan-out batches and due deliveries, spread over partitions.")
+
+
+class NotificationDelivered(Event):
+    ce_type: ClassVar[str] = "se.careplan.notifications.delivered.v1"
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC
+    key_field: ClassVar[str] = "delivery_id"
+    delivery_id: str
+    trigger_id: str
+    trigger_kind: str
+    channel: Literal["email", "sms", "inbox"]
+    plan_id: str | None
+
+
+class NotificationFailed(Event):
+    ce_type: ClassVar[str] = "se.careplan.notifications.failed.v1"
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC
+    key_field: ClassVar[str] = "delivery_id"
+    delivery_id: str
+    trigger_id: str
+    trigger_kind: str
+    channel: Literal["email", "sms", "inbox"]
+    plan_id: str | None
+    reason: str
+
+
+class DeliveryDeadLettered(Event):
+    """A delivery that failed for good, on the dead-letter topic for operators."""
+
+    ce_type: ClassVar[str] = "se.careplan.notifications.dead_lettered.v1"
+    topic: ClassVar[Topic] = DEAD_LETTER_TOPIC
+    key_field: ClassVar[str] = "delivery_id"
+    delivery_id: str
+    trigger_id: str
+    channel: Literal["email", "sms", "inbox"]
+    reason: str
+
+
+class AnnouncementRequested(Event):
+    ce_type: ClassVar[str] = "se.careplan.notifications.announcement_requested.v1"
+    topic: ClassVar[Topic] = WORK_TOPIC
+    key_field: ClassVar[str] = "announcement_id"
+    announcement_id: str
+
+
+class AnnouncementBatch(Event):
+    """Up to a few hundred recipients (plan ids) of one announcement."""
+
+    ce_type: ClassVar[str] = "se.careplan.notifications.announcement_batch.v1"
+    topic: ClassVar[Topic] = WORK_TOPIC
+    key_field: ClassVar[str] = "batch_id"
+    batch_id: str
+    announcement_id: str
+    plan_ids: list[str]
+
+
+class DeliveriesDue(Event):
+    """Deliveries whose retry or deferral time has come."""
+
+    ce_type: ClassVar[str] = "se.careplan.notifications.deliveries_due.v1"
+    topic: ClassVar[Topic] = WORK_TOPIC
+    key_field: ClassVar[str] = "key"
+    key: str
+    delivery_ids: list[str]

@@ -1,0 +1,97 @@
+"""HTTP routes of the notifications service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from services.notifications.domain.model import Announcement, InboxItem, Preferences, StaffMember
+from services.notifications.service_layer.handlers import AnnouncementCommand, NotificationsService
+from shared.auth import Patient, Role, Staff
+from shared.errors import Forbidden, NotFound
+from shared.http import require_patient, require_staff
+
+router = APIRouter()
+PatientUser = Annotated[Patient, Depends(require_patient)]
+
+
+def service(request: Request) -> NotificationsService:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+Service = Annotated[NotificationsService, Depends(service)]
+
+
+class DeliveryView(BaseModel):
+    id: str
+    trigger_kind: str
+    recipient_kind: str
+    channel: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    plan_id: str | None
+    fallback_of: str | None
+
+
+@router.get("/me/preferences", tags=["patient"], response_model=Preferences)
+async def get_preferences(svc: Service, patient: PatientUser) -> Preferences:
+    return await svc.repo.get_preferences(patient.personnummer)
+
+
+@router.put("/me/preferences", tags=["patient"], response_model=Preferences,
+            summary="Turn e-mail and/or SMS notifications on or off, with the address and number")
+async def put_preferences(preferences: Preferences, svc: Service, patient: PatientUser) -> Preferences:
+    return await svc.set_preferences(patient.personnummer, preferences)
+
+
+@router.get("/me/inbox", tags=["patient"], response_model=list[InboxItem], summary="The patient's 1177 inbox")
+async def inbox(svc: Service, patient: PatientUser) -> list[InboxItem]:
+    return await svc.repo.inbox_of(patient.personnummer)
+
+
+@router.post("/me/inbox/{item_id}/read", tags=["patient"], status_code=204)
+async def mark_read(item_id: str, svc: Service, patient: PatientUser) -> Response:
+    if not await svc.repo.mark_read(item_id, patient.personnummer, svc.uow.clock.now()):
+        raise NotFound("no such inbox item")
+    return Response(status_code=204)
+
+
+@router.put("/staff/{hsa_id}", tags=["staff"], status_code=204,
+            summary="Staff directory entry: where the staff member's e-mail notifications go")
+async def put_staff(hsa_id: str, member: StaffMember, svc: Service,
+                    by: Annotated[Staff, require_staff(Role.PERMISSION_ADMIN)]) -> Response:
+    if member.unit_id != by.unit_id:
+        raise Forbidden("a permission admin registers staff of their own unit")
+    await svc.repo.save_staff(hsa_id, member)
+    return Response(status_code=204)
+
+
+@router.post("/announcements", tags=["announcements"], status_code=201, response_model=Announcement,
+             summary="Announce to every patient of the unit, the region, or a program version (fanned out)")
+async def announce(command: AnnouncementCommand, svc: Service,
+                   by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN, Role.PUBLISHER)]) -> Announcement:
+    return await svc.create_announcement(command, by)
+
+
+@router.get("/announcements/{announcement_id}", tags=["announcements"],
+            summary="Fan-out progress: batches, recipients and deliveries by state")
+async def announcement_progress(announcement_id: str, svc: Service,
+                                by: Annotated[Staff, require_staff()]) -> dict[str, Any]:
+    announcement = await svc.repo.announcement(announcement_id)
+    if announcement is None or (announcement.unit_id and announcement.unit_id != by.unit_id):
+        raise NotFound("no such announcement")
+    states = await svc.repo.count_states(f"announcement:{announcement_id}")
+    return {"announcement": announcement.model_dump(mode="json"), "deliveries": states}
+
+
+@router.get("/triggers/{trigger_id}/deliveries", tags=["deliveries"], response_model=list[DeliveryView],
+            summary="Delivery state (queued, sent, deferred, failed) of everything one trigger caused")
+async def deliveries(trigger_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> list[Any]:
+    return [DeliveryView.model_validate(d.model_dump()) for d in await svc.repo.deliveries_of_trigger(trigger_id)
+            if d.unit_id == by.unit_id]

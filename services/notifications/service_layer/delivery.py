@@ -1,0 +1,133 @@
+"""Delivering a batch of ledger entries: quiet hours, rate limits, providers, outcomes, retries, fallback.
+
+Each ledger entry is one (trigger, recipient, channel): redelivered triggers find their entries and
+skip what was sent. Outcomes of a batch, their events and the retry timers commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from services.notifications.adapters.providers import Outcome, Provider
+from services.notifications.adapters.rate_limit import SharedRateLimit
+from services.notifications.adapters.repository import NotificationsRepository
+from services.notifications.domain import events
+from services.notifications.domain.model import Delivery, InboxItem
+from services.notifications.domain.policy import MAX_ATTEMPTS, backoff, sms_allowed_at
+from services.notifications.domain.templates import MissingVariable, Text, text_for
+from shared.identity import pseudonym
+from shared.timers import Timer, TimerStore
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+RETRY_TIMER = "notifications.delivery_due"
+FINAL = ("sent", "failed")
+
+
+class Deliverer:
+    def __init__(self, uow: UnitOfWork, repo: NotificationsRepository, timers: TimerStore,
+                 providers: dict[str, Provider], limits: dict[str, SharedRateLimit], *, pepper: str,
+                 concurrency: int = 64) -> None:
+        self.uow = uow
+        self._pepper = pepper
+        self.repo = repo
+        self.timers = timers
+        self.providers = providers
+        self.limits = limits
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def deliver(self, new: list[Delivery]) -> None:
+        """Record new ledger entries (existing ones are kept) and attempt every one not yet final."""
+        await self.repo.add_deliveries(new)
+        await self.attempt([d.id for d in new])
+
+    async def attempt(self, delivery_ids: list[str]) -> None:
+        pending = [d for d in await self.repo.deliveries_by_id(delivery_ids) if d.state not in FINAL]
+        if not pending:
+            return
+        outcomes = await asyncio.gather(*(self._attempt_one(d) for d in pending))
+        fallbacks = await self.uow.run(lambda tx: self._record(list(zip(pending, outcomes, strict=True)), tx))
+        if fallbacks:
+            await self.deliver(fallbacks)
+
+    async def _attempt_one(self, delivery: Delivery) -> Outcome:
+        now = self.uow.clock.now()
+        if delivery.channel == "sms" and (allowed := sms_allowed_at(now)) > now:
+            return Outcome("retry", "sms quiet hours", (allowed - now).total_seconds())
+        try:
+            text = self._text(delivery)
+        except MissingVariable as exc:
+            return Outcome("failed", str(exc))
+        if delivery.channel == "inbox":
+            await self.repo.add_inbox_item(InboxItem(id=delivery.id, personnummer=delivery.recipient,
+                                                     subject=text.subject, body=text.body, created_at=now))
+            return Outcome("sent")
+        if not delivery.address:
+            return Outcome("failed", f"no {delivery.channel} address")
+        async with self._slots:
+            await self.limits[delivery.channel].acquire()
+            return await self.providers[delivery.channel].send(delivery_id=delivery.id, address=delivery.address,
+                                                               subject=text.subject, body=text.body)
+
+    @staticmethod
+    def _text(delivery: Delivery) -> Text:
+        custom = None
+        if delivery.custom_subject is not None and delivery.custom_body is not None:
+            custom = Text(subject=delivery.custom_subject, body=delivery.custom_body)
+        return text_for(delivery.template, delivery.variables, protected_identity=delivery.protected_identity,
+                        custom=custom)
+
+    async def _record(self, results: list[tuple[Delivery, Outcome]], tx: Transaction) -> list[Delivery]:
+        """Store outcomes, publish events, schedule retries; returns the fallback deliveries to make."""
+        now = tx.clock.now()
+        updates: dict[str, dict[str, Any]] = {}
+        fallbacks: list[Delivery] = []
+        for delivery, outcome in results:
+            common = {"delivery_id": delivery.id, "trigger_id": delivery.trigger_id, "channel": delivery.channel}
+            attempts = delivery.attempts + (0 if outcome.reason == "sms quiet hours" else 1)
+            if outcome.status == "sent":
+                updates[delivery.id] = {"state": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
+                tx.publish(events.NotificationDelivered(**common, trigger_kind=delivery.trigger_kind,
+                                                        plan_id=delivery.plan_id))
+            elif outcome.status == "retry" and attempts < MAX_ATTEMPTS:
+                wait = (timedelta(seconds=outcome.retry_after_seconds) if outcome.retry_after_seconds is not None
+                        else backoff(attempts))
+                state = "deferred" if outcome.reason == "sms quiet hours" else "queued"
+                updates[delivery.id] = {"state": state, "attempts": attempts, "last_error": outcome.reason,
+                                        "next_attempt_at": now + wait}
+                await self.timers.schedule(f"{RETRY_TIMER}:{delivery.id}:{attempts}:{state}", RETRY_TIMER,
+                                           now + wait, {"delivery_id": delivery.id}, session=tx.session)
+            else:
+                reason = outcome.reason if outcome.status == "failed" else f"gave up after {attempts}: {outcome.reason}"
+                updates[delivery.id] = {"state": "failed", "attempts": attempts, "last_error": reason}
+                tx.publish(events.NotificationFailed(**common, trigger_kind=delivery.trigger_kind,
+                                                     plan_id=delivery.plan_id, reason=reason),
+                           events.DeliveryDeadLettered(**common, reason=reason))
+                fallback = await self._fallback(delivery, now)
+                if fallback:
+                    fallbacks.append(fallback)
+        await self.repo.record_outcomes(updates, tx.session)
+        return fallbacks
+
+    async def _fallback(self, delivery: Delivery, now: Any) -> Delivery | None:
+        """An SMS that failed for good goes by e-mail instead, if the patient enabled e-mail."""
+        if delivery.channel != "sms" or delivery.recipient_kind != "patient":
+            return None
+        preferences = await self.repo.get_preferences(delivery.recipient)
+        if not preferences.email_enabled or not preferences.email:
+            return None
+        return delivery.model_copy(update={
+            "id": Delivery.key(delivery.trigger_id, self.recipient_ref(delivery.recipient), "email"), "channel": "email",
+            "address": str(preferences.email), "state": "queued", "attempts": 0, "last_error": None,
+            "created_at": now, "fallback_of": delivery.id})
+
+    def recipient_ref(self, recipient: str) -> str:
+        return pseudonym(recipient, self._pepper)[:32]
+
+    async def on_retry_timer(self, timer: Timer, tx: Transaction) -> None:
+        """A retry or deferral is due: hand it to a worker through the work topic."""
+        delivery_id = timer.payload["delivery_id"]
+        tx.publish(events.DeliveriesDue(key=delivery_id, delivery_ids=[delivery_id]))
