@@ -3,7 +3,8 @@
     python -m launcher.sinks --smtp-port P --sms-port Q --dir DIR
 
 Every received e-mail and SMS is appended as a JSON line to DIR/mail.jsonl and DIR/sms.jsonl.
-The SMS gateway honours `Idempotency-Key` (a repeated key is acknowledged, not recorded again),
+The SMS gateway honours `Idempotency-Key`: a repeated key is acknowledged but not delivered again (it
+is logged to sms-duplicate-requests.jsonl),
 and can be told to misbehave: `POST /control {"mode": "ok" | "429" | "500" | "400" | "hang",
 "count": n, "retry_after": s}` makes the next n requests answer that way.
 """
@@ -73,10 +74,10 @@ def sms_gateway(path: Path) -> FastAPI:
         async with lock:
             duplicate = key is not None and key in state["seen"]
             state["seen"].add(key)
-        if not duplicate:
-            with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps({"key": key, "to": body.get("to"), "text": body.get("text")},
-                                     ensure_ascii=False) + "\n")
+        target = path.with_name("sms-duplicate-requests.jsonl") if duplicate else path
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"key": key, "to": body.get("to"), "text": body.get("text")},
+                                 ensure_ascii=False) + "\n")
         return JSONResponse({"status": "accepted", "duplicate": duplicate}, status_code=202)
 
     return app

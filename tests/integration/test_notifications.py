@@ -7,7 +7,9 @@ import pytest
 
 from launcher.stack import Platform
 from shared.auth import Role
-from tests.conftest import Tokens, bearer, new_personnummer
+from pymongo import AsyncMongoClient
+
+from tests.conftest import Tokens, bearer, new_personnummer, service_db
 from tests.integration.kafka_helpers import eventually, find_record, header
 from tests.integration.notify_helpers import gateway, received
 
@@ -28,7 +30,13 @@ async def patient_with_plan(platform: Platform, tokens: Tokens, *, email: str | 
         answer = await api.put("/me/preferences", headers=bearer(tokens.patient(personnummer)), json={
             "email_enabled": email is not None, "email": email, "sms_enabled": phone is not None, "phone": phone})
         assert answer.status_code == 200, answer.text
-    return response.json()["id"], personnummer
+    plan_id = response.json()["id"]
+    client: AsyncMongoClient[dict] = AsyncMongoClient(platform.addresses.mongodb_uri)
+    try:  # an announcement reaches the patients notifications knows of when it fans out
+        await eventually(lambda: service_db(platform, client, "notifications")["plans"].find_one({"_id": plan_id}))
+    finally:
+        await client.close()
+    return plan_id, personnummer
 
 
 async def staff_message(platform: Platform, tokens: Tokens, plan_id: str, notify: str = "direct",

@@ -81,13 +81,7 @@ class NotificationsRepository:
     # -- the ledger ----------------------------------------------------------------------------
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
         """Insert ledger entries; ones that exist already (a redelivered trigger) are left as they are."""
-        if not deliveries:
-            return
-        try:
-            await self.deliveries.insert_many([_doc(d) for d in deliveries], ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+        await _insert_new(self.deliveries, [_doc(d) for d in deliveries])
 
     async def deliveries_by_id(self, ids: list[str]) -> list[Delivery]:
         return [Delivery.model_validate(_model(d)) async for d in self.deliveries.find({"_id": {"$in": ids}})]
@@ -105,8 +99,9 @@ class NotificationsRepository:
                                               for i, u in updates.items()], ordered=False, session=session)
 
     # -- inbox and announcements ---------------------------------------------------------------
-    async def add_inbox_item(self, item: InboxItem) -> None:
-        await self.inbox.update_one({"_id": item.id}, {"$setOnInsert": _doc(item)}, upsert=True)
+    async def add_inbox_items(self, items: list[InboxItem]) -> None:
+        """Insert inbox items; ones already there (a redelivery) stay as they are."""
+        await _insert_new(self.inbox, [_doc(i) for i in items])
 
     async def inbox_of(self, personnummer: str) -> list[InboxItem]:
         cursor = self.inbox.find({"personnummer": personnummer}).sort("created_at", DESCENDING).limit(200)
@@ -127,6 +122,17 @@ class NotificationsRepository:
     async def set_fanout_totals(self, announcement_id: str, batches: int, recipients: int) -> None:
         await self.announcements.update_one({"_id": announcement_id},
                                             {"$set": {"batches": batches, "recipients": recipients}})
+
+
+async def _insert_new(collection: Any, documents: list[dict[str, Any]]) -> None:
+    """Insert many, ignoring the ones whose _id exists already."""
+    if not documents:
+        return
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 def _doc(model: Delivery | InboxItem | Announcement) -> dict[str, Any]:
