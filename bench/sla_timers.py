@@ -3,7 +3,8 @@
 Measures, on the embedded SecantusDB (or MONGODB_URI):
   - baseline: raw insert_one and find_one_and_update rates on the same server;
   - the timer store's schedule (insert) rate;
-  - the time to fire every overdue timer through the real messaging handler (message update, two
+  - the time to fire every overdue timer (arrivals spread over a week, so deadlines spread over
+    days, as in real use) through the real messaging handler (message update, two
     events into the outbox, timer marked fired, one transaction each), with W concurrent runners;
   - a check that each message was flagged exactly once.
 
@@ -36,6 +37,7 @@ from shared.unit_of_work import OUTBOX_COLLECTION, UnitOfWork
 from shared.workflow import WorkflowRef
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+SPREAD = timedelta(days=7)
 
 
 def rate(count: int, seconds: float) -> str:
@@ -53,6 +55,11 @@ async def baseline(db: Any, samples: int) -> tuple[float, float]:
         await collection.find_one_and_update({"_id": i, "state": "pending"}, {"$set": {"state": "done"}})
     updated = time.perf_counter() - started
     return samples / inserted, samples / updated
+
+
+def arrival(i: int, messages: int) -> datetime:
+    """Patient messages arrive spread over a week, as they do (each with its own deadline)."""
+    return START + timedelta(seconds=i * SPREAD.total_seconds() / messages)
 
 
 def message_document(i: int, deadline: Any) -> dict[str, Any]:
@@ -95,19 +102,22 @@ async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> N
 
     started = time.perf_counter()
     batch = 5000
+    latest = START
     for offset in range(0, messages, batch):
         count = min(batch, messages - offset)
-        await db["messages"].insert_many([message_document(offset + i, deadline) for i in range(count)])
+        deadlines = [reply_deadline(arrival(offset + i, messages)) for i in range(count)]
+        latest = max(latest, deadlines[-1].overdue_at)
+        await db["messages"].insert_many([message_document(offset + i, d) for i, d in enumerate(deadlines)])
         await db["timers"].insert_many([
-            {"_id": f"{OVERDUE_TIMER}:m-{offset + i}", "kind": OVERDUE_TIMER, "due_at": deadline.overdue_at,
+            {"_id": f"{OVERDUE_TIMER}:m-{offset + i}", "kind": OVERDUE_TIMER, "due_at": d.overdue_at,
              "payload": {"message_id": f"m-{offset + i}"}, "status": PENDING, "attempts": 0, "owner": None,
-             "claim": None, "wake_at": deadline.overdue_at, "slot": slot_of(deadline.overdue_at),
-             "created_at": START} for i in range(count)])
+             "claim": None, "wake_at": d.overdue_at, "slot": slot_of(d.overdue_at), "created_at": START}
+            for i, d in enumerate(deadlines)])
     setup = time.perf_counter() - started
-    print(f"setup     {messages:,} open messages with pending overdue timers in {setup:.1f}s "
-          f"({rate(2 * messages, setup)} documents)")
+    print(f"setup     {messages:,} open messages (arrivals over {SPREAD.days} days) with pending overdue timers "
+          f"in {setup:.1f}s ({rate(2 * messages, setup)} documents)")
 
-    clock.set(deadline.overdue_at + timedelta(days=1))  # the clock jumps past every deadline
+    clock.set(latest + timedelta(days=1))  # the clock jumps past every deadline
     workers = [TimerRunner(store, uow, {OVERDUE_TIMER: service.on_overdue}, owner=f"runner-{n}", clock=clock,
                            poll_seconds=0.1) for n in range(runners)]
     started = time.perf_counter()

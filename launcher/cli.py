@@ -110,6 +110,34 @@ def _sla_due(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loadtest_fanout(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from launcher.loadtest import CHANNELS, FanoutTarget, run_fanout
+
+    endpoints_path = args.state_dir / "endpoints.json"
+    if not endpoints_path.exists():
+        print(f"careplan loadtest: no {endpoints_path}; start the platform with 'careplan up' first", file=sys.stderr)
+        return 2
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown or not channels:
+        print(f"careplan loadtest: --channels takes some of {', '.join(CHANNELS)}", file=sys.stderr)
+        return 2
+    endpoints = json.loads(endpoints_path.read_text())
+    if not endpoints.get("sinks"):
+        print("careplan loadtest: the platform runs without local sinks (external SMTP/SMS); refusing to load "
+              "real providers", file=sys.stderr)
+        return 2
+    target = FanoutTarget(notifications_url=endpoints["services"]["notifications"],
+                          mongodb_uri=endpoints["mongodb_uri"], database=endpoints["databases"]["notifications"],
+                          sinks_dir=Path(endpoints["sinks"]["directory"]),
+                          private_key=Path(endpoints["signing_key"]).read_bytes())
+    report = asyncio.run(run_fanout(target, args.recipients, channels, timeout=args.timeout))
+    print("\n".join(report.lines()))
+    return 0 if report.lost == 0 and report.duplicated == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careplan", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
@@ -146,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
                                   "Nyårsafton.")
     due.add_argument("arrived_at", help="ISO 8601 timestamp with offset, e.g. 2026-12-23T10:00:00+01:00")
     due.set_defaults(run=_sla_due)
+
+    loadtest = commands.add_parser("loadtest", help="load tests against a running 'careplan up'")
+    loadtest_commands = loadtest.add_subparsers(dest="loadtest_command", required=True, metavar="COMMAND")
+    fanout = loadtest_commands.add_parser(
+        "fanout", help="N recipients, one announcement: deliveries/s, latency percentiles, lost/duplicated",
+        description="Create N recipients at a fresh unit, trigger one announcement to them, show a progress bar, "
+        "and report deliveries/s, end-to-end latency percentiles and a ledger check of lost and duplicated "
+        "deliveries against the local sinks (exit 1 if any). Note: SMS waits outside 08:00-21:00 Stockholm time.")
+    fanout.add_argument("--recipients", type=int, default=10_000)
+    fanout.add_argument("--channels", default="inbox,email", help="comma-separated: inbox, email, sms")
+    fanout.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the fan-out")
+    fanout.set_defaults(run=_loadtest_fanout)
 
     asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of all topics and events")
     asyncapi.add_argument("--output", "-o", help="write to this file instead of standard output")

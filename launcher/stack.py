@@ -175,6 +175,7 @@ class Platform:
             "services": self.urls,
             "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
             "mongodb_uri": self.addresses.mongodb_uri,
+            "databases": {service: f"{self.database_prefix}careplan_{service}" for service in self.urls},
             "redis_url": self.addresses.redis_url,
             "traces": str(self.state_dir / "traces"),
             "sinks": self.sinks,

@@ -25,6 +25,11 @@ class Provider(Protocol):
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome: ...
 
 
+def message_id(delivery_id: str) -> str:
+    """A valid RFC 5322 Message-ID naming the delivery (receivers and sinks can spot a repeat)."""
+    return "<" + delivery_id.replace("|", ".").replace(":", ".") + "@careplan>"
+
+
 class SmtpEmail:
     name = "smtp"
 
@@ -36,7 +41,7 @@ class SmtpEmail:
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self._sender, address, subject
-        message["Message-ID"] = f"<{delivery_id.replace('|', '.')}@careplan>"
+        message["Message-ID"] = message_id(delivery_id)
         message.set_content(body)
         try:
             await aiosmtplib.send(message, hostname=self._host, port=self._port, timeout=self._timeout,
