@@ -71,7 +71,7 @@ class Runtime:
         self.timers = TimerStore(self.db, self.clock)
         self.verifier = TokenVerifier(settings.public_key_pem(), audience=settings.auth_audience,
                                       issuer=settings.auth_issuer, algorithms=settings.auth_algorithms)
-        self.outbox_relay = OutboxRelay(self.uow, self.broker, self.clock, owner=self.instance_id,
+        self.outbox_relay = OutboxRelay(self.uow, self.broker, owner=self.instance_id,
                                         poll_seconds=settings.outbox_poll_seconds)
 
     async def readiness(self) -> dict[str, str]:

@@ -21,6 +21,11 @@ HTTP_REQUESTS = Counter("careplan_http_requests_total", "HTTP requests", ["servi
 HTTP_DURATION = Histogram("careplan_http_request_duration_seconds", "HTTP request duration", ["service", "route"])
 
 
+def get_service(request: Request) -> Any:
+    """The service-layer object the service's bootstrap built (a route dependency)."""
+    return request.app.state.service
+
+
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 

@@ -8,20 +8,24 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.clock import Clock
+from shared.clock import Clock, SystemClock
 
 LEASES_COLLECTION = "leases"
 
 
 class Lease:
-    """A renewable, expiring claim on `name` by `owner`."""
+    """A renewable, expiring claim on `name` by `owner`.
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str, owner: str, clock: Clock,
-                 ttl: timedelta = timedelta(seconds=10)) -> None:
+    Leases measure process liveness, so they run on the wall clock, never on a service's business
+    clock (which tests and dev mode may shift by days).
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str, owner: str,
+                 ttl: timedelta = timedelta(seconds=10), clock: Clock | None = None) -> None:
         self._collection = db[LEASES_COLLECTION]
         self.name = name
         self.owner = owner
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._ttl = ttl
 
     async def acquire(self) -> bool:

@@ -17,7 +17,6 @@ from opentelemetry import context, propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pymongo import ASCENDING
 
-from shared.clock import Clock
 from shared.events import EventRecord
 from shared.leases import Lease
 from shared.unit_of_work import OUTBOX_COLLECTION, UnitOfWork
@@ -45,12 +44,12 @@ async def publish_record(broker: KafkaBroker, record: EventRecord, trace_carrier
 class OutboxRelay:
     """Background task relaying this service's outbox."""
 
-    def __init__(self, uow: UnitOfWork, broker: KafkaBroker, clock: Clock, *, owner: str,
-                 poll_seconds: float, batch_size: int = 500) -> None:
+    def __init__(self, uow: UnitOfWork, broker: KafkaBroker, *, owner: str, poll_seconds: float,
+                 batch_size: int = 500) -> None:
         self._collection = uow.db[OUTBOX_COLLECTION]
         self._wakeup = uow.committed
         self._broker = broker
-        self._lease = Lease(uow.db, "outbox-relay", owner, clock)
+        self._lease = Lease(uow.db, "outbox-relay", owner)
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
 

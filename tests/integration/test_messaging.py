@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from launcher.stack import Platform
-from shared.auth import Role
 from tests.conftest import Tokens, bearer, new_personnummer
 from tests.integration.kafka_helpers import eventually, find_record, header
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,8 +11,8 @@ from fhir.resources.R4B.careplan import CarePlan
 
 from launcher.stack import Platform
 from shared.auth import Role
-from tests.conftest import PROGRAMS_DIR, UNIT, Tokens, bearer, new_personnummer
-from tests.integration.kafka_helpers import eventually, find_record, header
+from tests.conftest import PROGRAMS_DIR, Tokens, bearer, new_personnummer
+from tests.integration.kafka_helpers import find_record, header
 
 pytestmark = pytest.mark.integration
 BREAST = {"program_id": "min-vardplan-brostcancer", "program_version": "1.0"}

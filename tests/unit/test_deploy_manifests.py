@@ -3,6 +3,7 @@ and is configured only through settings the services actually read."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import yaml
@@ -33,9 +34,19 @@ def test_every_service_is_deployed_with_probes_and_a_service() -> None:
         assert any(d["kind"] == "Service" and d["metadata"]["name"] == name for d in docs)
 
 
-def test_configmaps_only_set_known_settings() -> None:
-    known = {name.upper() for name in PlatformSettings.model_fields} | {"OTEL_EXPORTER_OTLP_ENDPOINT"}
-    for doc in documents():
-        if doc["kind"] == "ConfigMap":
-            unknown = set(doc["data"]) - known
-            assert not unknown, f"{doc['metadata']['name']} sets settings no service reads: {unknown}"
+def settings_class(service: str) -> type[PlatformSettings]:
+    module = importlib.import_module(f"services.{service}.settings")
+    return next(v for v in vars(module).values()
+                if isinstance(v, type) and issubclass(v, PlatformSettings) and v is not PlatformSettings)
+
+
+def test_each_service_gets_every_setting_it_needs_and_none_it_does_not_read() -> None:
+    docs = {d["metadata"]["name"]: d for d in documents() if d["kind"] == "ConfigMap"}
+    platform = set(docs["careplan-platform"]["data"])
+    for service in SERVICES:
+        fields = settings_class(service).model_fields
+        known = {name.upper() for name in fields} | {"OTEL_EXPORTER_OTLP_ENDPOINT"}
+        given = platform | set(docs[f"careplan-{service}"]["data"])
+        assert not given - known, f"{service} is given settings it does not read: {given - known}"
+        required = {name.upper() for name, field in fields.items() if field.is_required()}
+        assert required <= given, f"{service} would not start: {required - given} missing"

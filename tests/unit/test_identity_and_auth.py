@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ValidationError
 
 from shared.auth import InvalidToken, Patient, Role, Staff, TokenVerifier, generate_signing_key, issue_token
-from shared.identity import Personnummer, mask_personnummer, normalise_personnummer
+from shared.identity import Personnummer, mask_personnummer
 
 
 class Form(BaseModel):

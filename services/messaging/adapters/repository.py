@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.messaging.domain.model import Conversation, Message, PlanAccess
+from shared.documents import from_document, to_document
 
 Session = AsyncClientSession | None
 OPEN_SLA_STATES = ["open", "due_soon", "overdue"]
@@ -40,52 +41,33 @@ class MessagingRepository:
     # -- conversations -----------------------------------------------------------------------
     async def conversation(self, conversation_id: str, session: Session = None) -> Conversation | None:
         doc = await self.conversations.find_one({"_id": conversation_id}, session=session)
-        return _load(Conversation, doc)
+        return from_document(Conversation, doc)
 
     async def add_conversation(self, conversation: Conversation, session: Session) -> None:
-        await self.conversations.insert_one(_dump(conversation), session=session)
+        await self.conversations.insert_one(to_document(conversation), session=session)
 
     async def conversations_of(self, plan_id: str) -> list[Conversation]:
         cursor = self.conversations.find({"plan_id": plan_id, "deleted_at": None}).sort("last_message_at", DESCENDING)
-        return [Conversation.model_validate(_id_to_field(doc)) async for doc in cursor]
+        return [from_document(Conversation, doc) async for doc in cursor]
 
     async def update_conversation(self, conversation_id: str, update: dict[str, Any], session: Session) -> None:
         await self.conversations.update_one({"_id": conversation_id}, update, session=session)
 
     # -- messages ----------------------------------------------------------------------------
     async def message(self, message_id: str, session: Session = None) -> Message | None:
-        return _load(Message, await self.messages.find_one({"_id": message_id}, session=session))
+        return from_document(Message, await self.messages.find_one({"_id": message_id}, session=session))
 
     async def save_message(self, message: Message, session: Session) -> None:
-        await self.messages.replace_one({"_id": message.id}, _dump(message), upsert=True, session=session)
+        await self.messages.replace_one({"_id": message.id}, to_document(message), upsert=True, session=session)
 
     async def delete_message(self, message_id: str, session: Session) -> None:
         await self.messages.delete_one({"_id": message_id}, session=session)
 
     async def messages_of(self, conversation_id: str) -> list[Message]:
         cursor = self.messages.find({"conversation_id": conversation_id}).sort("created_at", ASCENDING)
-        return [Message.model_validate(_id_to_field(doc)) async for doc in cursor]
+        return [from_document(Message, doc) async for doc in cursor]
 
     async def unanswered_patient_messages(self, conversation_id: str, session: Session) -> list[Message]:
         cursor = self.messages.find({"conversation_id": conversation_id, "sender_kind": "patient",
                                      "status": "sent", "sla.state": {"$in": OPEN_SLA_STATES}}, session=session)
-        return [Message.model_validate(_id_to_field(doc)) async for doc in cursor]
-
-
-def _dump(model: Conversation | Message) -> dict[str, Any]:
-    doc = model.model_dump()
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
-def _id_to_field(doc: dict[str, Any]) -> dict[str, Any]:
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return doc
-
-
-M = TypeVar("M", Conversation, Message)
-
-
-def _load(cls: type[M], doc: dict[str, Any] | None) -> M | None:
-    return cls.model_validate(_id_to_field(doc)) if doc else None
+        return [from_document(Message, doc) async for doc in cursor]

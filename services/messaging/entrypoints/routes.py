@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
 
 from services.messaging.domain.commands import EditDraft, SendMessage, StartConversation
@@ -14,17 +14,13 @@ from services.messaging.domain.sla import reply_deadline
 from services.messaging.service_layer.handlers import MessagingService
 from shared.auth import Principal, Staff
 from shared.errors import Invalid
-from shared.http import get_principal, require_staff
+from shared.http import get_principal, get_service, require_staff
 
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-def service(request: Request) -> MessagingService:
-    return request.app.state.service  # type: ignore[no-any-return]
-
-
-Service = Annotated[MessagingService, Depends(service)]
+Service = Annotated[MessagingService, Depends(get_service)]
 
 
 class ConversationView(BaseModel):

@@ -10,6 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from shared.documents import from_document, to_document
 from services.notifications.domain.model import (
     Announcement,
     Delivery,
@@ -81,13 +82,13 @@ class NotificationsRepository:
     # -- the ledger ----------------------------------------------------------------------------
     async def add_deliveries(self, deliveries: list[Delivery]) -> None:
         """Insert ledger entries; ones that exist already (a redelivered trigger) are left as they are."""
-        await _insert_new(self.deliveries, [_doc(d) for d in deliveries])
+        await _insert_new(self.deliveries, [to_document(d) for d in deliveries])
 
     async def deliveries_by_id(self, ids: list[str]) -> list[Delivery]:
-        return [Delivery.model_validate(_model(d)) async for d in self.deliveries.find({"_id": {"$in": ids}})]
+        return [from_document(Delivery, d) async for d in self.deliveries.find({"_id": {"$in": ids}})]
 
     async def deliveries_of_trigger(self, trigger_id: str) -> list[Delivery]:
-        return [Delivery.model_validate(_model(d)) async for d in self.deliveries.find({"trigger_id": trigger_id})]
+        return [from_document(Delivery, d) async for d in self.deliveries.find({"trigger_id": trigger_id})]
 
     async def count_states(self, trigger_id: str) -> dict[str, int]:
         pipeline = [{"$match": {"trigger_id": trigger_id}}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
@@ -101,11 +102,11 @@ class NotificationsRepository:
     # -- inbox and announcements ---------------------------------------------------------------
     async def add_inbox_items(self, items: list[InboxItem]) -> None:
         """Insert inbox items; ones already there (a redelivery) stay as they are."""
-        await _insert_new(self.inbox, [_doc(i) for i in items])
+        await _insert_new(self.inbox, [to_document(i) for i in items])
 
     async def inbox_of(self, personnummer: str) -> list[InboxItem]:
         cursor = self.inbox.find({"personnummer": personnummer}).sort("created_at", DESCENDING).limit(200)
-        return [InboxItem.model_validate(_model(d)) async for d in cursor]
+        return [from_document(InboxItem, d) async for d in cursor]
 
     async def mark_read(self, item_id: str, personnummer: str, at: Any) -> bool:
         result = await self.inbox.update_one({"_id": item_id, "personnummer": personnummer},
@@ -113,11 +114,11 @@ class NotificationsRepository:
         return result.matched_count == 1
 
     async def add_announcement(self, announcement: Announcement, session: Session) -> None:
-        await self.announcements.insert_one(_doc(announcement), session=session)
+        await self.announcements.insert_one(to_document(announcement), session=session)
 
     async def announcement(self, announcement_id: str) -> Announcement | None:
         doc = await self.announcements.find_one({"_id": announcement_id})
-        return Announcement.model_validate(_model(doc)) if doc else None
+        return from_document(Announcement, doc)
 
     async def set_fanout_totals(self, announcement_id: str, batches: int, recipients: int) -> None:
         await self.announcements.update_one({"_id": announcement_id},
@@ -133,15 +134,3 @@ async def _insert_new(collection: Any, documents: list[dict[str, Any]]) -> None:
     except BulkWriteError as exc:
         if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
             raise
-
-
-def _doc(model: Delivery | InboxItem | Announcement) -> dict[str, Any]:
-    doc = model.model_dump()
-    doc["_id"] = doc.pop("id")
-    return doc
-
-
-def _model(doc: dict[str, Any]) -> dict[str, Any]:
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return doc

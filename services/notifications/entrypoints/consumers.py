@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifications.domain import events
+from services.notifications.domain.model import PlanRecipient
 from services.notifications.service_layer import handlers as h
 from shared.bootstrap import Runtime
 from shared.consumer import EventConsumer, Subscription
@@ -14,7 +15,7 @@ def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventCo
     plan = "se.careplan.plan."
     return [
         EventConsumer("notifications.plan-events", [PLANS_TOPIC], [
-            Subscription(f"{plan}started.v1", h.PlanStartedView, service.on_plan_started),
+            Subscription(f"{plan}started.v1", PlanRecipient, service.on_plan_started),
             Subscription(f"{plan}ended.v1", h.PlanRef, service.on_plan_ended),
             Subscription(f"{plan}responsible_changed.v1", h.ResponsibleChangedView, service.on_responsible_changed),
         ], runtime.uow, runtime.broker),

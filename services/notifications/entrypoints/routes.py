@@ -5,24 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from services.notifications.domain.model import Announcement, InboxItem, Preferences, StaffMember
 from services.notifications.service_layer.handlers import AnnouncementCommand, NotificationsService
 from shared.auth import Patient, Role, Staff
 from shared.errors import Forbidden, NotFound
-from shared.http import require_patient, require_staff
+from shared.http import get_service, require_patient, require_staff
 
 router = APIRouter()
 PatientUser = Annotated[Patient, Depends(require_patient)]
 
 
-def service(request: Request) -> NotificationsService:
-    return request.app.state.service  # type: ignore[no-any-return]
-
-
-Service = Annotated[NotificationsService, Depends(service)]
+Service = Annotated[NotificationsService, Depends(get_service)]
 
 
 class DeliveryView(BaseModel):

@@ -24,16 +24,6 @@ DEFAULT_UNIT_NAME = "din mottagning"
 
 
 # -- tolerant readers of the events that trigger notifications -------------------------------
-class PlanStartedView(BaseModel):
-    plan_id: str
-    unit_id: str
-    patient_personnummer: str
-    protected_identity: bool = False
-    program_id: str
-    program_version: str
-    responsible_hsa_id: str
-
-
 class PlanRef(BaseModel):
     plan_id: str
 
@@ -83,8 +73,8 @@ class NotificationsService:
         self.broker = broker
 
     # -- the plans read model (transactional) --------------------------------------------------
-    async def on_plan_started(self, event: PlanStartedView, _: ReceivedEvent, tx: Transaction) -> None:
-        await self.repo.save_plan(PlanRecipient(**event.model_dump()), tx.session)
+    async def on_plan_started(self, event: PlanRecipient, _: ReceivedEvent, tx: Transaction) -> None:
+        await self.repo.save_plan(event, tx.session)
 
     async def on_plan_ended(self, event: PlanRef, _: ReceivedEvent, tx: Transaction) -> None:
         plan = await self.repo.plan(event.plan_id, tx.session)

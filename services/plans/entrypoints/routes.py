@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.plans.domain import commands
@@ -14,18 +14,14 @@ from services.plans.domain.program import ProgramVersion
 from services.plans.domain.views import PatientPlanView, StaffPlanView
 from services.plans.service_layer.handlers import PlansService
 from shared.auth import Patient, Principal, Role, Staff
-from shared.http import get_principal, require_patient, require_staff
+from shared.http import get_principal, get_service, require_patient, require_staff
 
 router = APIRouter()
 STAFF_WORKING = require_staff(Role.THERAPIST, Role.PATIENT_ADMIN)
 PUBLISHER = require_staff(Role.PUBLISHER)
 
 
-def service(request: Request) -> PlansService:
-    return request.app.state.service  # type: ignore[no-any-return]
-
-
-Service = Annotated[PlansService, Depends(service)]
+Service = Annotated[PlansService, Depends(get_service)]
 StaffUser = Annotated[Staff, STAFF_WORKING]
 
 
