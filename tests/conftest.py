@@ -38,7 +38,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     state = tmp_path_factory.mktemp("careplan")
     running = Platform(state, database_prefix=f"t{uuid.uuid4().hex[:8]}_", mongo_in_memory=True,
                        extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
-                       service_overrides={"notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm())}})
+                       service_overrides={"notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm()),
+                                                            "SMS_TIMEOUT_SECONDS": "1.5"}})
     try:
         running.start_servers()
         running.start_services()

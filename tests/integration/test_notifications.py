@@ -135,6 +135,12 @@ async def test_retries_rate_limits_failures_fallback_and_dead_letters(platform: 
     sms = await eventually(lambda: [m for m in received(platform, "sms") if m["to"] == "+46701110002"], timeout=30)
     assert len(sms) == 1
 
+    # a gateway that hangs is timed out, and the SMS retried
+    plan_id, _ = await patient_with_plan(platform, tokens, phone="+46701110005")
+    gateway(platform, "hang", 1)
+    await staff_message(platform, tokens, plan_id)
+    await eventually(lambda: [m for m in received(platform, "sms") if m["to"] == "+46701110005"], timeout=30)
+
     # 429 with Retry-After is honoured
     plan_id, _ = await patient_with_plan(platform, tokens, phone="+46701110003")
     gateway(platform, "429", 1, retry_after=2)
