@@ -8,7 +8,7 @@ Finding due timers uses equality lookups only (SecantusDB, like some MongoDB-com
 scans on range queries): every live timer sits in the five-minute *slot* of its wake time (its
 due time while pending, its lease expiry while claimed), and runners walk a persisted watermark
 through the slots up to now. A slot behind the watermark is empty by construction; a timer
-scheduled late lands in the current slot.
+scheduled late lands in the current slot (or just past the watermark).
 """
 
 from __future__ import annotations
@@ -75,11 +75,12 @@ class TimerStore:
                        session: AsyncClientSession | None = None) -> bool:
         """Create a timer; False (and nothing changed) if one with this key exists already."""
         now = self._clock.now()
+        # Never behind the watermark, even for a process whose clock is behind the one that moved it.
+        slot = max(slot_of(due_at), slot_of(now), await self._watermark() + 1)
         try:
             await self._collection.insert_one(
                 {"_id": key, "kind": kind, "due_at": due_at, "payload": payload or {}, "status": PENDING,
-                 "attempts": 0, "owner": None, "claim": None, "wake_at": due_at,
-                 "slot": max(slot_of(due_at), slot_of(now)), "created_at": now},
+                 "attempts": 0, "owner": None, "claim": None, "wake_at": due_at, "slot": slot, "created_at": now},
                 session=session,
             )
         except DuplicateKeyError:
@@ -113,7 +114,8 @@ class TimerStore:
         now = self._clock.now()
         current = slot_of(now)
         lease_until = now + lease
-        for slot in range(await self._watermark() + 1, current + 1):
+        slot = await self._watermark() + 1
+        while slot <= current:
             due = {"slot": slot, "wake_at": {"$lte": now}}
             ids = [doc["_id"] async for doc in self._collection.find(due, {"_id": 1}).limit(limit)]
             if ids:
@@ -124,8 +126,14 @@ class TimerStore:
                               "slot": slot_of(lease_until)}, "$inc": {"attempts": 1}},
                 )
                 return [_timer(doc) async for doc in self._collection.find({"claim": token})]
-            if slot < current and await self._collection.count_documents({"slot": slot}, limit=1) == 0:
-                await self._state.update_one({"_id": "watermark"}, {"$max": {"slot": slot}})
+            if slot == current or await self._collection.count_documents({"slot": slot}, limit=1):
+                return []
+            # An elapsed, empty slot: jump to the next live one with one query rather than one per slot
+            # (after a long stop there can be hundreds of thousands of empty slots).
+            following = await self._collection.find_one({"slot": {"$gt": slot, "$lte": current}}, {"slot": 1},
+                                                        sort=[("slot", ASCENDING)])
+            slot = following["slot"] if following else current
+            await self._state.update_one({"_id": "watermark"}, {"$max": {"slot": slot - 1}})
         return []
 
     async def mark_fired(self, key: str, owner: str, session: AsyncClientSession) -> None:

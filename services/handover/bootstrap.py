@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import services.handover.domain.events  # noqa: F401 - registers the topic
 from services.handover.settings import HandoverSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.retention.adapters.repository import ScheduleRepository
 from services.retention.entrypoints.consumers import consumers
 from services.retention.entrypoints.routes import router
-from services.retention.service_layer.handlers import LIMIT_TIMER, RetentionService
+from services.retention.service_layer.handlers import LIMIT_TIMER, REMINDER_TIMER, RetentionService
 from services.retention.settings import RetentionSettings
 from shared.bootstrap import Runtime, ServiceSpec, create_service_app
 from shared.clock import Clock
@@ -16,10 +16,12 @@ from shared.settings import load_settings
 SPEC = ServiceSpec(
     title="Care plan: retention",
     description="The 730-day limit of every plan: deadlines, reminders, export and purge.",
-    build=lambda runtime: RetentionService(ScheduleRepository(runtime.db), runtime.timers),
+    build=lambda runtime: RetentionService(ScheduleRepository(runtime.db), runtime.timers,
+                                           runtime.settings.retention_reminder_days),  # type: ignore[attr-defined]
     routers=[router],
     consumers=consumers,
-    timer_handlers=lambda _, service: {LIMIT_TIMER: service.on_limit_timer},
+    timer_handlers=lambda _, service: {LIMIT_TIMER: service.on_limit_timer,
+                                       REMINDER_TIMER: service.on_reminder_timer},
 )
 
 

@@ -75,7 +75,9 @@ async def test_plan_started_flows_through_the_platform(platform: Platform, token
     retention_db = service_db(platform, mongo, "retention")
     event_id = header(record, "ce_id")
     assert await retention_db["inbox"].count_documents({"_id": f"retention.plan-events:{event_id}"}) == 1
-    assert await retention_db["timers"].count_documents({"payload.plan_id": plan_id}) == 1
+    timers = sorted([doc["_id"] async for doc in retention_db["timers"].find({"payload.plan_id": plan_id})])
+    assert timers == sorted([f"retention.limit:{plan_id}", f"retention.reminder:60:{plan_id}",
+                             f"retention.reminder:14:{plan_id}"])  # each once, despite the redelivery
 
     # (d) one trace: the HTTP request, the publish, and the consumption in another process
     trace_id = traceparent.split("-")[1]

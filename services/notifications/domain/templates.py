@@ -32,6 +32,14 @@ TEMPLATES: dict[str, Text] = {
         subject="Obesvarat meddelande",
         body="Ett meddelande från en patient på ${unit_name} har inte besvarats inom tre arbetsdagar. "
              "Logga in i Stöd och behandling."),
+    "purge_reminder": Text(
+        subject="Din Min vårdplan avslutas snart",
+        body="Hej! Din Min vårdplan hos ${unit_name} avslutas om ${days_left} dagar. Prata med din "
+             "kontaktsjuksköterska om du har frågor. Logga in på 1177.se."),
+    "staff_purge_reminder": Text(
+        subject="En vårdplan ska avslutas och gallras",
+        body="En vårdplan som du är ansvarig för når gränsen 730 dagar om ${days_left} dagar. "
+             "Logga in i Stöd och behandling för att avsluta och exportera den."),
     "handover_done": Text(
         subject="Din vårdplan har flyttats",
         body="Hej! Din vårdplan har flyttats till en annan mottagning. Logga in på 1177.se."),

@@ -9,6 +9,7 @@ from shared.bootstrap import Runtime
 from shared.consumer import EventConsumer, Subscription
 
 PLANS_TOPIC, MESSAGING_TOPIC, FORMS_TOPIC = "careplan.plans.v1", "careplan.messaging.v1", "careplan.forms.v1"
+RETENTION_TOPIC, HANDOVER_TOPIC = "careplan.retention.v1", "careplan.handover.v1"
 
 
 def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventConsumer]:
@@ -19,13 +20,17 @@ def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventCo
             Subscription(f"{plan}ended.v1", h.PlanRef, service.on_plan_ended),
             Subscription(f"{plan}responsible_changed.v1", h.ResponsibleChangedView, service.on_responsible_changed),
         ], runtime.uow, runtime.broker),
-        EventConsumer("notifications.triggers", [MESSAGING_TOPIC, FORMS_TOPIC], [
+        EventConsumer("notifications.triggers", [MESSAGING_TOPIC, FORMS_TOPIC, RETENTION_TOPIC, HANDOVER_TOPIC], [
             Subscription("se.careplan.messaging.message_sent.v1", h.MessageSentView, service.on_message_sent,
                          transactional=False),
             Subscription("se.careplan.messaging.reply_escalated.v1", h.ReplyEscalatedView,
                          service.on_reply_escalated, transactional=False),
             Subscription("se.careplan.forms.patient_notification_due.v1", h.PatientNotificationDue,
                          service.on_patient_notification_due, transactional=False),
+            Subscription("se.careplan.retention.purge_reminder_due.v1", h.PurgeReminderView,
+                         service.on_purge_reminder, transactional=False),
+            Subscription("se.careplan.handover.completed.v1", h.HandoverCompletedView,
+                         service.on_handover_completed, transactional=False),
         ], runtime.uow, runtime.broker),
         EventConsumer("notifications.work", [events.WORK_TOPIC.name], [
             Subscription(events.AnnouncementRequested.ce_type, events.AnnouncementRequested,

@@ -54,6 +54,20 @@ class PatientNotificationDue(BaseModel):
     reason: Literal["form_module", "form_due", "reminder"]
 
 
+class PurgeReminderView(BaseModel):
+    """`se.careplan.retention.purge_reminder_due.v1`"""
+
+    plan_id: str
+    days_left: int
+
+
+class HandoverCompletedView(BaseModel):
+    """`se.careplan.handover.completed.v1`: the plan now belongs to `to_unit_id`."""
+
+    plan_id: str
+    to_unit_id: str
+
+
 class AnnouncementCommand(BaseModel):
     scope: Literal["unit", "region", "program_version"]
     program_id: str | None = None
@@ -113,6 +127,25 @@ class NotificationsService:
             await self.notify_patients([plan], trigger_id=received.id, trigger_kind=event.reason,
                                        template="form_to_fill_in")
 
+    async def on_purge_reminder(self, event: PurgeReminderView, received: ReceivedEvent, _: Any) -> None:
+        plan = await self.repo.plan(event.plan_id)
+        if plan is None:
+            raise DependencyNotReady("plan not known yet")
+        variables = {"days_left": str(event.days_left)}
+        await self.notify_patients([plan], trigger_id=received.id, trigger_kind="purge_reminder",
+                                   template="purge_reminder", variables=variables)
+        await self.notify_staff([plan.responsible_hsa_id], trigger_id=received.id, trigger_kind="purge_reminder",
+                                template="staff_purge_reminder", plan=plan, variables=variables)
+
+    async def on_handover_completed(self, event: HandoverCompletedView, received: ReceivedEvent, _: Any) -> None:
+        plan = await self.repo.plan(event.plan_id)
+        if plan is None:
+            raise DependencyNotReady("plan not known yet")
+        plan = plan.model_copy(update={"unit_id": event.to_unit_id})
+        await self.repo.save_plan(plan, None)
+        await self.notify_patients([plan], trigger_id=received.id, trigger_kind="handover_done",
+                                   template="handover_done")
+
     async def notify_patients(self, plans: list[PlanRecipient], *, trigger_id: str, trigger_kind: str,
                               template: str, channels: list[Channel] | None = None,
                               custom: tuple[str, str] | None = None, variables: dict[str, str] | None = None) -> None:
@@ -137,7 +170,7 @@ class NotificationsService:
         await self.deliverer.deliver(deliveries)
 
     async def notify_staff(self, hsa_ids: list[str], *, trigger_id: str, trigger_kind: str, template: str,
-                           plan: PlanRecipient | None) -> None:
+                           plan: PlanRecipient | None, variables: dict[str, str] | None = None) -> None:
         """E-mail to staff (from the staff directory); never SMS."""
         now = self.uow.clock.now()
         deliveries = []
@@ -149,7 +182,7 @@ class NotificationsService:
                 id=Delivery.key(trigger_id, self.deliverer.recipient_ref(hsa_id), "email"), trigger_id=trigger_id,
                 trigger_kind=trigger_kind,
                 recipient_kind="staff", recipient=hsa_id, channel="email", address=str(member.email),
-                template=template, variables={"unit_name": DEFAULT_UNIT_NAME},
+                template=template, variables={"unit_name": DEFAULT_UNIT_NAME, **(variables or {})},
                 plan_id=plan.plan_id if plan else None, unit_id=member.unit_id, created_at=now))
         await self.deliverer.deliver(deliveries)
 

@@ -40,6 +40,18 @@ class RetentionLimitReached(Event):
     limit_at: datetime
 
 
+class PurgeReminderDue(Event):
+    """The plan will be ended and purged in `days_left` days: the patient and the responsible therapist
+    are reminded (by the notifications service)."""
+
+    ce_type: ClassVar[str] = "se.careplan.retention.purge_reminder_due.v1"
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+    plan_id: str
+    unit_id: str
+    days_left: int
+    limit_at: datetime
+
+
 class PlanStartedView(BaseModel):
     """The fields of `se.careplan.plan.started.v1` retention needs (a tolerant reader)."""
 
