@@ -215,3 +215,31 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
     assert not [m for m in received(platform, "mail") if "${datum}" in m["body"]]
     await find_record(platform.addresses.kafka_bootstrap_servers, "careplan.deadletter.v1",
                       lambda r: b"datum" in r.value)
+
+
+async def test_unit_banners_are_shown_to_the_units_patients_and_put_in_their_inbox(
+        platform: Platform, tokens: Tokens, published_programs: list[str]) -> None:
+    unit = "SE2321000016-BAN01"
+    _, personnummer = await patient_with_plan(platform, tokens, unit=unit)
+    _, elsewhere = await patient_with_plan(platform, tokens, unit="SE2321000016-BAN02")
+    async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        body = {"text": "Mottagningen har stängt 24 december till 6 januari."}
+        assert (await api.post("/units/me/banners", headers=bearer(tokens.staff(unit=unit)),
+                               json=body)).status_code == 403
+        assert (await api.post("/units/me/banners", headers=bearer(tokens.staff(Role.PATIENT_ADMIN, unit=unit)),
+                               json={"text": "  "})).status_code == 422
+        created = await api.post("/units/me/banners", headers=bearer(tokens.staff(Role.PATIENT_ADMIN, unit=unit)),
+                                 json=body)
+        assert created.status_code == 201
+        shown = (await api.get("/me/banners", headers=bearer(tokens.patient(personnummer)))).json()
+        assert [b["text"] for b in shown] == [body["text"]]
+        assert (await api.get("/me/banners", headers=bearer(tokens.patient(elsewhere)))).json() == []
+
+        async def in_inbox() -> bool:
+            inbox = (await api.get("/me/inbox", headers=bearer(tokens.patient(personnummer)))).json()
+            return any(i["body"] == body["text"] for i in inbox)
+        await eventually(in_inbox, timeout=30)
+        removed = await api.delete(f"/units/me/banners/{created.json()['id']}",
+                                   headers=bearer(tokens.staff(Role.PATIENT_ADMIN, unit=unit)))
+        assert removed.status_code == 204
+        assert (await api.get("/me/banners", headers=bearer(tokens.patient(personnummer)))).json() == []

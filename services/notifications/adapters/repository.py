@@ -13,6 +13,7 @@ from pymongo.errors import BulkWriteError
 from shared.documents import from_document, to_document
 from services.notifications.domain.model import (
     Announcement,
+    Banner,
     Delivery,
     InboxItem,
     PlanRecipient,
@@ -31,9 +32,12 @@ class NotificationsRepository:
         self.deliveries = db["deliveries"]
         self.inbox = db["inbox"]
         self.announcements = db["announcements"]
+        self.banners = db["banners"]
 
     async def ensure_indexes(self) -> None:
         await self.plans.create_index([("unit_id", ASCENDING)])
+        await self.plans.create_index([("patient_personnummer", ASCENDING)])
+        await self.banners.create_index([("unit_id", ASCENDING)])
         await self.plans.create_index([("program_id", ASCENDING), ("program_version", ASCENDING)])
         await self.staff.create_index([("unit_id", ASCENDING)])
         await self.deliveries.create_index([("trigger_id", ASCENDING)])
@@ -119,6 +123,21 @@ class NotificationsRepository:
     async def announcement(self, announcement_id: str) -> Announcement | None:
         doc = await self.announcements.find_one({"_id": announcement_id})
         return from_document(Announcement, doc)
+
+    async def add_banner(self, banner: Banner) -> None:
+        await self.banners.insert_one(to_document(banner))
+
+    async def delete_banner(self, banner_id: str, unit_id: str) -> bool:
+        return (await self.banners.delete_one({"_id": banner_id, "unit_id": unit_id})).deleted_count == 1
+
+    async def banners_of_units(self, unit_ids: list[str], now: Any) -> list[Banner]:
+        cursor = self.banners.find({"unit_id": {"$in": unit_ids}})
+        banners = [from_document(Banner, d) async for d in cursor]
+        return [b for b in banners if b is not None and (b.valid_until is None or b.valid_until > now)]
+
+    async def units_of_patient(self, personnummer: str) -> list[str]:
+        cursor = self.plans.find({"patient_personnummer": personnummer, "active": True}, {"unit_id": 1})
+        return sorted({d["unit_id"] async for d in cursor})
 
     async def set_fanout_totals(self, announcement_id: str, batches: int, recipients: int) -> None:
         await self.announcements.update_one({"_id": announcement_id},

@@ -134,3 +134,15 @@ class Announcement(BaseModel):
     created_at: datetime
     batches: int | None = None
     recipients: int | None = None
+
+
+class Banner(BaseModel):
+    """Unit-wide information shown to all the unit's patients (e.g. a holiday closure)."""
+
+    id: str
+    unit_id: str
+    text: str
+    valid_until: datetime | None = None
+    created_by: str
+    created_at: datetime
+    announcement_id: str | None = None

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from services.notifications.domain.model import Announcement, InboxItem, Preferences, StaffMember
-from services.notifications.service_layer.handlers import AnnouncementCommand, NotificationsService
+from services.notifications.domain.model import Announcement, Banner, InboxItem, Preferences, StaffMember
+from services.notifications.service_layer.handlers import AnnouncementCommand, BannerCommand, NotificationsService
 from shared.auth import Patient, Role, Staff
 from shared.errors import Forbidden, NotFound
 from shared.http import get_service, require_patient, require_staff
@@ -73,6 +73,32 @@ async def put_staff(hsa_id: str, member: StaffMember, svc: Service,
 async def announce(command: AnnouncementCommand, svc: Service,
                    by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN, Role.PUBLISHER)]) -> Announcement:
     return await svc.create_announcement(command, by)
+
+
+@router.post("/units/me/banners", tags=["banners"], status_code=201, response_model=Banner,
+             summary="A banner for every patient of the caller's unit (patient admin)")
+async def create_banner(command: BannerCommand, svc: Service,
+                        by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]) -> Banner:
+    return await svc.create_banner(command, by)
+
+
+@router.get("/units/me/banners", tags=["banners"], response_model=list[Banner])
+async def unit_banners(svc: Service, by: Annotated[Staff, require_staff()]) -> list[Banner]:
+    return await svc.repo.banners_of_units([by.unit_id], svc.uow.clock.now())
+
+
+@router.delete("/units/me/banners/{banner_id}", tags=["banners"], status_code=204)
+async def delete_banner(banner_id: str, svc: Service,
+                        by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]) -> Response:
+    if not await svc.repo.delete_banner(banner_id, by.unit_id):
+        raise NotFound("no such banner")
+    return Response(status_code=204)
+
+
+@router.get("/me/banners", tags=["patient"], response_model=list[Banner],
+            summary="Banners of the units where the patient has an active plan")
+async def my_banners(svc: Service, patient: PatientUser) -> list[Banner]:
+    return await svc.banners_for_patient(patient.personnummer)
 
 
 @router.get("/announcements/{announcement_id}", tags=["announcements"],

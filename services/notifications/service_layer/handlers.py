@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.notifications.adapters.repository import NotificationsRepository
 from services.notifications.domain import events
-from services.notifications.domain.model import Announcement, Channel, Delivery, PlanRecipient, Preferences
+from services.notifications.domain.model import Announcement, Banner, Channel, Delivery, PlanRecipient, Preferences
 from services.notifications.service_layer.delivery import Deliverer
 from shared.auth import Role, Staff
 from shared.consumer import DependencyNotReady
@@ -66,6 +67,12 @@ class HandoverCompletedView(BaseModel):
 
     plan_id: str
     to_unit_id: str
+
+
+class BannerCommand(BaseModel):
+    text: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    valid_until: datetime | None = None
+    notify: bool = Field(default=True, description="Also put it in every patient's inbox (fanned out).")
 
 
 class AnnouncementCommand(BaseModel):
@@ -253,6 +260,22 @@ class NotificationsService:
 
     async def on_deliveries_due(self, event: events.DeliveriesDue, _: ReceivedEvent, __: Any) -> None:
         await self.deliverer.attempt(event.delivery_ids)
+
+    async def create_banner(self, command: BannerCommand, by: Staff) -> Banner:
+        if not by.has_any(Role.PATIENT_ADMIN):
+            raise Forbidden("a banner is created by a patient admin")
+        banner = Banner(id=str(uuid.uuid4()), unit_id=by.unit_id, text=command.text, valid_until=command.valid_until,
+                        created_by=by.hsa_id, created_at=self.uow.clock.now())
+        if command.notify:
+            announcement = await self.create_announcement(AnnouncementCommand(
+                scope="unit", subject="Information från din mottagning", text=command.text, channels=["inbox"]), by)
+            banner.announcement_id = announcement.id
+        await self.repo.add_banner(banner)
+        return banner
+
+    async def banners_for_patient(self, personnummer: str) -> list[Banner]:
+        units = await self.repo.units_of_patient(personnummer)
+        return await self.repo.banners_of_units(units, self.uow.clock.now())
 
     # -- patients and staff --------------------------------------------------------------------
     async def set_preferences(self, personnummer: str, preferences: Preferences) -> Preferences:
