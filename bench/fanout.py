@@ -26,7 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from launcher.loadtest import FanoutTarget, run_fanout
-from launcher.stack import Platform
+from launcher.stack import Platform, seconds_to_noon_stockholm
 from launcher.topics import create_topics
 from shared.events import Topic
 
@@ -107,7 +107,7 @@ def main() -> None:
     platform = Platform(Path(tempfile.mkdtemp(prefix="bench-fanout-")), mongo_in_memory=True,
                         service_overrides={"notifications": {"SMS_RATE_LIMIT_PER_SECOND": "100000",
                                                              "EMAIL_RATE_LIMIT_PER_SECOND": "100000",
-                                                             "CLOCK_OFFSET_SECONDS": "0"}})
+                                                             "CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm())}})
     try:
         addresses = platform.start_servers()
         raw = asyncio.run(raw_ceiling(addresses.kafka_bootstrap_servers, args.raw_messages))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
 import os
 import socket
 import subprocess
@@ -23,6 +26,15 @@ from launcher.topics import create_topics
 EXTERNAL_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL")
 # Per-service settings the launcher decides; never inherited from the caller's environment.
 _NOT_INHERITED = {"SERVICE_NAME", "MONGODB_DATABASE", "TRACE_FILE", *EXTERNAL_VARIABLES}
+
+
+def seconds_to_noon_stockholm() -> float:
+    """A clock offset that puts a service at 12:00 Europe/Stockholm today, outside SMS quiet hours, for
+    tests and benchmarks that must not depend on the hour they run at."""
+    now = datetime.now(UTC)
+    noon = datetime.combine(now.astimezone(ZoneInfo("Europe/Stockholm")).date(), dtime(12, 0),
+                            tzinfo=ZoneInfo("Europe/Stockholm"))
+    return (noon - now).total_seconds()
 
 
 class PlatformError(RuntimeError):

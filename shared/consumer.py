@@ -77,8 +77,11 @@ class EventConsumer:
     """A named consumer (one consumer group) of some topics, dispatching by ce_type."""
 
     def __init__(self, name: str, topics: list[str], subscriptions: list[Subscription], uow: UnitOfWork,
-                 broker: KafkaBroker, *, handler_attempts: int = 3) -> None:
+                 broker: KafkaBroker, *, handler_attempts: int = 3, workers: int = 1) -> None:
+        if workers > 1 and len(topics) != 1:
+            raise ValueError("concurrent workers need exactly one topic (faststream commits per partition)")
         self.name = name
+        self.workers = workers
         self.topics = topics
         self._subscriptions = {s.ce_type: s for s in subscriptions}
         self._uow = uow
@@ -87,14 +90,17 @@ class EventConsumer:
         self._handler_attempts = handler_attempts
 
     def register(self) -> None:
-        """Attach this consumer to the broker (at-least-once: offsets commit after processing)."""
+        """Attach this consumer to the broker (at-least-once: offsets commit after processing).
+
+        With `workers` > 1, that many group members in this process share the topic's partitions
+        (order within a partition is kept)."""
 
         async def on_message(message: KafkaMessage) -> None:
             await self.process(message.raw_message)  # type: ignore[arg-type]
 
         self._broker.subscriber(
             *self.topics, group_id=self.name, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{self.name}:{'+'.join(self.topics)}",
+            title=f"{self.name}:{'+'.join(self.topics)}", max_workers=self.workers,
         )(on_message)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,21 +13,12 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from launcher.demo import complete_personnummer
-from launcher.stack import Platform
+from launcher.stack import Platform, seconds_to_noon_stockholm
 from shared.auth import Patient, Role, Staff, issue_token
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UNIT = "SE2321000016-TEST01"
 OTHER_UNIT = "SE2321000016-TEST02"
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
-
-
-def seconds_to_noon_stockholm() -> float:
-    """Offset that puts a service's clock at 12:00 Europe/Stockholm today, outside SMS quiet hours,
-    whenever the tests run."""
-    now = datetime.now(UTC)
-    noon = datetime.combine(now.astimezone(STOCKHOLM).date(), time(12, 0), tzinfo=STOCKHOLM)
-    return (noon - now).total_seconds()
 
 
 @pytest.fixture(scope="session")

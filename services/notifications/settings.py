@@ -21,3 +21,5 @@ class NotificationsSettings(PlatformSettings):
     email_rate_limit_per_second: int = Field(default=200, ge=1)
     sms_rate_limit_per_second: int = Field(default=100, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1, le=1000)
+    fanout_workers: int = Field(default=4, ge=1, le=64,
+                                description="Consumers of the work topic in each replica (partitions shared).")

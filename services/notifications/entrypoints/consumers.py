@@ -39,5 +39,5 @@ def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventCo
                          service.on_announcement_batch, transactional=False),
             Subscription(events.DeliveriesDue.ce_type, events.DeliveriesDue, service.on_deliveries_due,
                          transactional=False),
-        ], runtime.uow, runtime.broker),
+        ], runtime.uow, runtime.broker, workers=runtime.settings.fanout_workers),  # type: ignore[attr-defined]
     ]

@@ -27,6 +27,8 @@ class PlanStarted(PlanEvent):
     program_version: str
     responsible_hsa_id: str
     started_at: datetime
+    current_form_refs: list[str] = []
+    """Forms referenced by the modules that are current at start (the patient may fill them in at once)."""
 
 
 class PlanEnded(PlanEvent):

@@ -69,7 +69,9 @@ class PlansService:
                 plan_id=plan.id, unit_id=plan.unit_id, patient_personnummer=plan.patient_personnummer,
                 protected_identity=plan.protected_identity, program_id=plan.program_id,
                 program_version=plan.program_version, responsible_hsa_id=plan.responsible_hsa_id,
-                started_at=plan.started_at))
+                started_at=plan.started_at,
+                current_form_refs=[s.content.form_ref for m in program.modules if m.current_at_start
+                                   for sec in m.sections for s in sec.steps if s.content.form_ref]))
             tx.audit(by, "create", "plan", plan.id, patient=plan.patient_personnummer, unit_id=plan.unit_id)
             return plan
 
