@@ -73,6 +73,14 @@ def describe_validation(exc: ValidationError) -> str:
     )
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble (not the event's fault): unreachable servers, transaction conflicts."""
+    if isinstance(exc, INFRASTRUCTURE_ERRORS):
+        return True
+    return isinstance(exc, PyMongoError) and (exc.has_error_label("TransientTransactionError")
+                                              or exc.has_error_label("UnknownTransactionCommitResult"))
+
+
 class EventConsumer:
     """A named consumer (one consumer group) of some topics, dispatching by ce_type."""
 
@@ -123,13 +131,14 @@ class EventConsumer:
             await self._handle_with_retries(subscription, payload, event)
         except _AlreadyProcessed:
             return
-        except INFRASTRUCTURE_ERRORS:
-            raise  # not committed: delivered again once the infrastructure is back
-        except PermanentFailure as exc:
-            await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - anything else, after retries, is this event's problem
-            log.exception("handler failed for event type %s", event.ce_type)
-            await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
+        except Exception as exc:  # noqa: BLE001 - sorted below: transient, refused, or failing
+            if is_transient(exc):
+                raise  # not committed: delivered again once the infrastructure is back
+            if isinstance(exc, PermanentFailure):
+                await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")
+            else:  # after retries, this event's problem
+                log.error("handler failed for event type %s", event.ce_type, exc_info=exc)
+                await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
 
     async def _handle_with_retries(self, subscription: Subscription, payload: BaseModel, event: ReceivedEvent) -> None:
         retrying = AsyncRetrying(

@@ -15,7 +15,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 
 from shared.events import EventRecord
 from shared.leases import Lease
@@ -89,8 +89,8 @@ class OutboxRelay:
         futures = [await publish_record(self._broker, record_from_document(d), d.get("trace") or {})
                    for d in documents]
         await asyncio.gather(*futures)
-        with suppress_instrumentation():
-            await self._collection.update_many(
-                {"_id": {"$in": [d["_id"] for d in documents]}}, {"$set": {"published_at": datetime.now(UTC)}}
-            )
+        published_at = datetime.now(UTC)
+        with suppress_instrumentation():  # one indexed update each: `$in` scans on some servers
+            await self._collection.bulk_write([UpdateOne({"_id": d["_id"]}, {"$set": {"published_at": published_at}})
+                                               for d in documents], ordered=False)
         return len(documents)

@@ -22,7 +22,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pydantic import BaseModel
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -120,11 +120,11 @@ class TimerStore:
             ids = [doc["_id"] async for doc in self._collection.find(due, {"_id": 1}).limit(limit)]
             if ids:
                 token = uuid.uuid4().hex
-                await self._collection.update_many(
-                    {"_id": {"$in": ids}, **due},
-                    {"$set": {"status": CLAIMED, "owner": owner, "claim": token, "wake_at": lease_until,
-                              "slot": slot_of(lease_until)}, "$inc": {"attempts": 1}},
-                )
+                claim = {"$set": {"status": CLAIMED, "owner": owner, "claim": token, "wake_at": lease_until,
+                                  "slot": slot_of(lease_until)}, "$inc": {"attempts": 1}}
+                # One indexed update per timer (an `$in` is a full scan on some servers); the `due`
+                # condition makes each claim atomic against other runners.
+                await self._collection.bulk_write([UpdateOne({"_id": i, **due}, claim) for i in ids], ordered=False)
                 return [_timer(doc) async for doc in self._collection.find({"claim": token})]
             if slot == current or await self._collection.count_documents({"slot": slot}, limit=1):
                 return []

@@ -96,8 +96,8 @@ class UnitOfWork:
         """Run `work` in a transaction; its events and audit records commit with it."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(6),
-            wait=wait_random_exponential(multiplier=0.02, max=0.5),
+            stop=stop_after_attempt(12),
+            wait=wait_random_exponential(multiplier=0.02, max=1.0),
             reraise=True,
         )
         async for attempt in retrying:

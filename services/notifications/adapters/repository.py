@@ -10,7 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from shared.documents import from_document, to_document
+from shared.documents import find_by_ids, from_document, to_document
 from services.notifications.domain.model import (
     Announcement,
     Banner,
@@ -53,7 +53,7 @@ class NotificationsRepository:
                                      session=session)
 
     async def plans_by_id(self, plan_ids: list[str]) -> list[PlanRecipient]:
-        return [PlanRecipient.model_validate(d) async for d in self.plans.find({"_id": {"$in": plan_ids}})]
+        return [PlanRecipient.model_validate(d) for d in await find_by_ids(self.plans, plan_ids)]
 
     def stream_plan_ids(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Every matching plan id, streamed by the server in batches (never all in memory)."""
@@ -65,8 +65,7 @@ class NotificationsRepository:
         return Preferences.model_validate(doc) if doc else Preferences()
 
     async def preferences_of(self, personnummers: list[str]) -> dict[str, Preferences]:
-        found = {d.pop("_id"): Preferences.model_validate(d)
-                 async for d in self.preferences.find({"_id": {"$in": personnummers}})}
+        found = {d.pop("_id"): Preferences.model_validate(d) for d in await find_by_ids(self.preferences, personnummers)}
         return {p: found.get(p, Preferences()) for p in personnummers}
 
     async def save_preferences(self, personnummer: str, preferences: Preferences) -> None:
@@ -89,7 +88,7 @@ class NotificationsRepository:
         await _insert_new(self.deliveries, [to_document(d) for d in deliveries])
 
     async def deliveries_by_id(self, ids: list[str]) -> list[Delivery]:
-        return [from_document(Delivery, d) async for d in self.deliveries.find({"_id": {"$in": ids}})]
+        return [Delivery.model_validate({**d, "id": d["_id"]}) for d in await find_by_ids(self.deliveries, ids)]
 
     async def deliveries_of_trigger(self, trigger_id: str) -> list[Delivery]:
         return [from_document(Delivery, d) async for d in self.deliveries.find({"trigger_id": trigger_id})]
