@@ -38,9 +38,9 @@ def _up(args: argparse.Namespace) -> int:
         for service, url in platform.urls.items():
             print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
         if not args.no_demo:
-            created = load_demo_data(platform.urls["plans"], platform.private_key.read_bytes())
-            print(f"demo data: programs {', '.join(created['programs'])}; {len(created['plans'])} new plans",
-                  flush=True)
+            created = load_demo_data(platform.urls["plans"], platform.urls["forms"], platform.private_key.read_bytes())
+            print(f"demo data: programs {', '.join(created['programs'])}; forms {', '.join(created['forms'])}; "
+                  f"{len(created['plans'])} new plans", flush=True)
         print(f"endpoints: {platform.write_endpoints()}", flush=True)
         print("ready; Ctrl-C stops everything", flush=True)
         while not stop_requested.wait(1.0):

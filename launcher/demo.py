@@ -14,6 +14,7 @@ DEMO_UNIT = "SE2321000016-SOBVE2"
 DEMO_THERAPIST = "SE2321000016-THER01"
 DEMO_PUBLISHER = "SE2321000016-PUBL01"
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
+INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "services" / "forms" / "instruments"
 DEMO_PATIENTS = [
     ("Doe, Jane", "19710315", False),
     ("Andersson, Karin", "19670902", False),
@@ -35,11 +36,24 @@ def staff_token(private_key: bytes, hsa_id: str, roles: list[Role], unit: str = 
                        audience="careplan", issuer="careplan-dev")
 
 
-def load_demo_data(plans_url: str, private_key: bytes) -> dict[str, list[str]]:
-    """Publish every shipped program and start one demo plan per demo patient; returns what was made."""
+def publish_instruments(forms_url: str, private_key: bytes) -> list[str]:
+    """Publish the shipped standard instruments through the forms service's API."""
+    designer = staff_token(private_key, "SE2321000016-DES01", [Role.DESIGNER], name="Demo Designer")
+    published = []
+    with httpx.Client(base_url=forms_url, timeout=30) as client:
+        for path in sorted(INSTRUMENTS_DIR.glob("*.json")):
+            response = client.post("/forms", content=path.read_bytes(),
+                                   headers={"Authorization": f"Bearer {designer}", "Content-Type": "application/json"})
+            response.raise_for_status()
+            published.append(path.stem)
+    return published
+
+
+def load_demo_data(plans_url: str, forms_url: str, private_key: bytes) -> dict[str, list[str]]:
+    """Publish every shipped program and instrument and start one demo plan per demo patient."""
     publisher = staff_token(private_key, DEMO_PUBLISHER, [Role.PUBLISHER], name="Demo Utgivare")
     therapist = staff_token(private_key, DEMO_THERAPIST, [Role.THERAPIST], name="Karin Vriste")
-    created: dict[str, list[str]] = {"programs": [], "plans": []}
+    created: dict[str, list[str]] = {"programs": [], "plans": [], "forms": publish_instruments(forms_url, private_key)}
     with httpx.Client(base_url=plans_url, timeout=30) as client:
         for path in sorted(PROGRAMS_DIR.glob("*.json")):
             program = json.loads(path.read_text())

@@ -19,6 +19,7 @@ from shared.auth import Patient, Role, Staff, issue_token
 UNIT = "SE2321000016-TEST01"
 OTHER_UNIT = "SE2321000016-TEST02"
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
+INSTRUMENTS = Path(__file__).resolve().parent.parent / "services" / "forms" / "instruments"
 
 
 @pytest.fixture(scope="session")
@@ -102,3 +103,11 @@ async def published_programs(platform: Platform, tokens: Tokens) -> list[str]:
             assert response.status_code in (200, 201), response.text
             published.append(program["program_id"])
     return published
+
+
+@pytest.fixture(scope="session")
+def published_forms(platform: Platform, tokens: Tokens) -> list[str]:
+    """The shipped standard instruments, published once."""
+    from launcher.demo import publish_instruments
+
+    return publish_instruments(platform.urls["forms"], platform.private_key.read_bytes())

@@ -1,14 +1,13 @@
-"""Wiring of the forms service: `uvicorn --factory services.forms.bootstrap:create_app`.
-
-The service runs on the shared platform (probes, metrics, outbox relay, durable timers); its
-domain arrives with its own issue.
-"""
+"""Wiring of the forms service: `uvicorn --factory services.forms.bootstrap:create_app`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-import services.forms.domain.events  # noqa: F401 - registers the topic
+from services.forms.adapters.repository import FormsRepository
+from services.forms.entrypoints.consumers import consumers
+from services.forms.entrypoints.routes import router
+from services.forms.service_layer.handlers import MODULE_NOTIFY_TIMER, FormsService
 from services.forms.settings import FormsSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
@@ -16,8 +15,12 @@ from shared.settings import load_settings
 
 SPEC = ServiceSpec(
     title="Care plan: forms",
-    description="Questionnaires, scoring, results over time, measurement batteries, activity plans and flags.",
-    build=lambda _: None,
+    description="Questionnaires, scoring, results over time, form modules and flags.",
+    build=lambda runtime: FormsService(runtime.uow, FormsRepository(runtime.db), runtime.timers),
+    routers=[router],
+    consumers=consumers,
+    timer_handlers=lambda _, service: {MODULE_NOTIFY_TIMER: service.on_module_notify_timer},
+    ensure_indexes=lambda runtime: FormsRepository(runtime.db).ensure_indexes(),
 )
 
 
