@@ -1,4 +1,7 @@
-"""The outbox relay: publishes committed events to Kafka in commit order, then marks them published.
+"""The outbox relay: publishes committed events to Kafka in commit order, then removes them.
+
+The outbox only ever holds events not yet acknowledged by the broker (Kafka is the record of
+what was published), so finding the pending ones stays cheap on any server.
 
 At-least-once: an event is marked only after the broker acknowledged it (acks=all), so a crash in
 between publishes it again and consumers deduplicate by event id. One relay per service holds
@@ -9,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DeleteOne
 
 from shared.events import EventRecord
 from shared.leases import Lease
@@ -54,9 +56,7 @@ class OutboxRelay:
         self._batch_size = batch_size
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index([("published_at", ASCENDING), ("seq", ASCENDING)])
-        # Published events are kept a week for inspection, then expire.
-        await self._collection.create_index("published_at", name="published_ttl", expireAfterSeconds=7 * 86400)
+        await self._collection.create_index([("seq", ASCENDING)])
 
     async def run_forever(self) -> None:
         while True:
@@ -82,15 +82,13 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of pending events; returns how many were published."""
         with suppress_instrumentation():
-            cursor = self._collection.find({"published_at": None}).sort("seq", ASCENDING).limit(self._batch_size)
+            cursor = self._collection.find({}).sort("seq", ASCENDING).limit(self._batch_size)
             documents = [doc async for doc in cursor]
         if not documents:
             return 0
         futures = [await publish_record(self._broker, record_from_document(d), d.get("trace") or {})
                    for d in documents]
         await asyncio.gather(*futures)
-        published_at = datetime.now(UTC)
-        with suppress_instrumentation():  # one indexed update each: `$in` scans on some servers
-            await self._collection.bulk_write([UpdateOne({"_id": d["_id"]}, {"$set": {"published_at": published_at}})
-                                               for d in documents], ordered=False)
+        with suppress_instrumentation():  # one indexed delete each: `$in` scans on some servers
+            await self._collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in documents], ordered=False)
         return len(documents)

@@ -75,7 +75,6 @@ def outbox_document(record: EventRecord, seq: int, trace_carrier: dict[str, str]
         "time": record.time,
         "data": record.data,
         "trace": trace_carrier,
-        "published_at": None,
     }
 
 
