@@ -83,9 +83,10 @@ class NotificationsRepository:
         return [(d.pop("_id"), StaffMember.model_validate(d)) async for d in cursor if role in d.get("roles", [])]
 
     # -- the ledger ----------------------------------------------------------------------------
-    async def add_deliveries(self, deliveries: list[Delivery]) -> None:
-        """Insert ledger entries; ones that exist already (a redelivered trigger) are left as they are."""
-        await _insert_new(self.deliveries, [to_document(d) for d in deliveries])
+    async def add_deliveries(self, deliveries: list[Delivery]) -> set[str]:
+        """Insert ledger entries; ones that exist already (a redelivered trigger) are left as they are and
+        their ids returned."""
+        return await _insert_new(self.deliveries, [to_document(d) for d in deliveries])
 
     async def deliveries_by_id(self, ids: list[str]) -> list[Delivery]:
         return [Delivery.model_validate({**d, "id": d["_id"]}) for d in await find_by_ids(self.deliveries, ids)]
@@ -143,12 +144,15 @@ class NotificationsRepository:
                                             {"$set": {"batches": batches, "recipients": recipients}})
 
 
-async def _insert_new(collection: Any, documents: list[dict[str, Any]]) -> None:
-    """Insert many, ignoring the ones whose _id exists already."""
+async def _insert_new(collection: Any, documents: list[dict[str, Any]]) -> set[str]:
+    """Insert many, leaving the ones whose _id exists already; returns those ids."""
     if not documents:
-        return
+        return set()
     try:
         await collection.insert_many(documents, ordered=False)
     except BulkWriteError as exc:
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != 11000 for e in errors):
             raise
+        return {documents[e["index"]]["_id"] for e in errors}
+    return set()

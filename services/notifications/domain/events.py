@@ -23,6 +23,17 @@ class NotificationDelivered(Event):
     plan_id: str | None
 
 
+class AnnouncementDeliveries(Event):
+    """Deliveries of one announcement batch that went out (one event for the batch, not one per recipient)."""
+
+    ce_type: ClassVar[str] = "se.careplan.notifications.announcement_delivered.v1"
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC
+    key_field: ClassVar[str] = "batch_key"
+    batch_key: str
+    trigger_id: str
+    delivery_ids: list[str]
+
+
 class NotificationFailed(Event):
     ce_type: ClassVar[str] = "se.careplan.notifications.failed.v1"
     topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC

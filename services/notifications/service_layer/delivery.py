@@ -41,11 +41,14 @@ class Deliverer:
 
     async def deliver(self, new: list[Delivery]) -> None:
         """Record new ledger entries (existing ones are kept) and attempt every one not yet final."""
-        await self.repo.add_deliveries(new)
-        await self.attempt([d.id for d in new])
+        existing = await self.repo.add_deliveries(new)
+        known = await self.repo.deliveries_by_id(list(existing)) if existing else []  # a redelivered trigger
+        await self._attempt([d for d in new if d.id not in existing] + [d for d in known if d.state not in FINAL])
 
     async def attempt(self, delivery_ids: list[str]) -> None:
-        pending = [d for d in await self.repo.deliveries_by_id(delivery_ids) if d.state not in FINAL]
+        await self._attempt([d for d in await self.repo.deliveries_by_id(delivery_ids) if d.state not in FINAL])
+
+    async def _attempt(self, pending: list[Delivery]) -> None:
         if not pending:
             return
         inbox = [d for d in pending if d.channel == "inbox"]
@@ -101,13 +104,17 @@ class Deliverer:
         now = tx.clock.now()
         updates: dict[str, dict[str, Any]] = {}
         fallbacks: list[Delivery] = []
+        fanned_out: dict[str, list[str]] = {}
         for delivery, outcome in results:
             common = {"delivery_id": delivery.id, "trigger_id": delivery.trigger_id, "channel": delivery.channel}
             attempts = delivery.attempts + (0 if outcome.reason == "sms quiet hours" else 1)
             if outcome.status == "sent":
                 updates[delivery.id] = {"state": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
-                tx.publish(events.NotificationDelivered(**common, trigger_kind=delivery.trigger_kind,
-                                                        plan_id=delivery.plan_id))
+                if delivery.trigger_kind == "announcement":  # one event per batch, not per recipient
+                    fanned_out.setdefault(delivery.trigger_id, []).append(delivery.id)
+                else:
+                    tx.publish(events.NotificationDelivered(**common, trigger_kind=delivery.trigger_kind,
+                                                            plan_id=delivery.plan_id))
             elif outcome.status == "retry" and attempts < MAX_ATTEMPTS:
                 wait = (timedelta(seconds=outcome.retry_after_seconds) if outcome.retry_after_seconds is not None
                         else backoff(attempts))
@@ -125,6 +132,9 @@ class Deliverer:
                 fallback = await self._fallback(delivery, now)
                 if fallback:
                     fallbacks.append(fallback)
+        for trigger_id, delivered in fanned_out.items():
+            tx.publish(events.AnnouncementDeliveries(batch_key=delivered[0], trigger_id=trigger_id,
+                                                     delivery_ids=delivered))
         await self.repo.record_outcomes(updates, tx.session)
         return fallbacks
 
