@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
@@ -71,6 +73,13 @@ def install_error_handlers(app: FastAPI) -> None:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(ConnectionFailure)
+    @app.exception_handler(RedisConnectionError)
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The transaction was not committed: nothing was half-stored, and the client may retry.
+        return JSONResponse({"detail": "a backing service is unavailable; nothing was changed, try again shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
 
 class RequestMetricsMiddleware(BaseHTTPMiddleware):
