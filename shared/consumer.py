@@ -25,7 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shared.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction, UnitOfWork, is_transient_transaction_error
 
 log = logging.getLogger(__name__)
 INBOX_COLLECTION = "inbox"
@@ -75,10 +75,7 @@ def describe_validation(exc: ValidationError) -> str:
 
 def is_transient(exc: BaseException) -> bool:
     """Infrastructure trouble (not the event's fault): unreachable servers, transaction conflicts."""
-    if isinstance(exc, INFRASTRUCTURE_ERRORS):
-        return True
-    return isinstance(exc, PyMongoError) and (exc.has_error_label("TransientTransactionError")
-                                              or exc.has_error_label("UnknownTransactionCommitResult"))
+    return isinstance(exc, INFRASTRUCTURE_ERRORS) or is_transient_transaction_error(exc)
 
 
 class EventConsumer:

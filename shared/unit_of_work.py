@@ -27,7 +27,8 @@ class ConcurrentModification(Exception):
     """An optimistic-concurrency check failed: someone else changed the object first; the work is re-run."""
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient_transaction_error(exc: BaseException) -> bool:
+    """A conflict or an unknown commit outcome: running the work again is the remedy."""
     if isinstance(exc, ConcurrentModification):
         return True
     return isinstance(exc, PyMongoError) and (
@@ -94,7 +95,7 @@ class UnitOfWork:
     async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         """Run `work` in a transaction; its events and audit records commit with it."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception(_is_transient),
+            retry=retry_if_exception(is_transient_transaction_error),
             stop=stop_after_attempt(12),
             wait=wait_random_exponential(multiplier=0.02, max=1.0),
             reraise=True,
