@@ -76,6 +76,20 @@ async def test_form_module_day_later_notification_scoring_results_and_chart(
                                 headers=patient)
         assert chart.headers["content-type"].startswith("image/svg+xml")
         assert chart.text.count('class="point"') == 2 and chart.text.count('class="band"') == 2
+        # a rule fix: version 2 flags from 8; re-scoring records the new rule version and is audited
+        fixed = json.loads((INSTRUMENTS / "distress_thermometer.json").read_text())
+        fixed["version"] = 2
+        fixed["results"][0]["version"] = 2
+        fixed["results"][0]["intervals"] = [
+            {"min": 0, "max": 8, "label": "Låg", "colour": "#2e7d32"},
+            {"min": 8, "max": 10, "label": "Förhöjd", "colour": "#c62828", "flag": True}]
+        assert (await forms.post("/forms", headers=bearer(tokens.staff(Role.DESIGNER)), json=fixed)).status_code == 201
+        rescored = await forms.post(f"/plans/{plan_id}/forms/distress_thermometer/rescore", headers=staff)
+        assert [(r["results"][0]["label"], r["results"][0]["rule_version"]) for r in rescored.json()] == [
+            ("Låg", 2), ("Låg", 2)]
+        trail = await forms.post("/audit/query", json={"personnummer": personnummer},
+                                 headers=bearer(tokens.staff(Role.DATA_ADMIN, unit=UNIT)))
+        assert any(r["reason"] == "re-scored with version 2" for r in trail.json())
         flags = (await forms.get(f"/plans/{plan_id}/flags", headers=staff)).json()
         assert [f["kind"] for f in flags] == ["result"]
         assert (await forms.get(f"/plans/{plan_id}/flags",

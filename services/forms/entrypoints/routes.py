@@ -65,6 +65,13 @@ async def chart(plan_id: str, form_id: str, result_id: str, svc: Service, by: Ca
     return RawResponse(await svc.chart(plan_id, form_id, result_id, by), media_type="image/svg+xml")
 
 
+@router.post("/plans/{plan_id}/forms/{form_id}/rescore", tags=["results"], response_model=list[FormResponse],
+             summary="Recompute the plan's results with the form's latest rules (after a rule fix; audited)")
+async def rescore(plan_id: str, form_id: str, svc: Service,
+                  by: Annotated[Staff, require_staff(Role.THERAPIST, Role.DESIGNER)]) -> list[FormResponse]:
+    return await svc.rescore(plan_id, form_id, by)
+
+
 @router.get("/plans/{plan_id}/flags", tags=["flags"], response_model=list[Flag])
 async def flags(plan_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> list[Flag]:
     return await svc.flags(plan_id, by)

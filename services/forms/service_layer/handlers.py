@@ -179,6 +179,26 @@ class FormsService:
         await self._plan_for(plan_id, by)
         return await self.repo.flags_of(plan_id)
 
+    async def rescore(self, plan_id: str, form_id: str, by: Staff) -> list[Response]:
+        """Recompute a plan's results with the form's latest rules (after a rule fix); audited."""
+        form = await self.form(form_id)
+
+        async def work(tx: Transaction) -> list[Response]:
+            plan = await self._plan_for(plan_id, by, tx.session)
+            changed = []
+            for response in await self.repo.responses_of(plan_id, form_id):
+                if response.status != "submitted":
+                    continue
+                response.results, response.rescored_at = score(form, response.answers), tx.clock.now()
+                response.form_version = form.version
+                await self.repo.save_response(response, tx.session)
+                changed.append(response)
+            tx.audit(by, "update", f"form_results.{form_id}", plan_id, patient=plan.patient_personnummer,
+                     unit_id=plan.unit_id, reason=f"re-scored with version {form.version}")
+            return changed
+
+        return await self.uow.run(work)
+
     # -- results over time ---------------------------------------------------------------------
     async def results(self, plan_id: str, form_id: str, by: Principal) -> tuple[FormDefinition, list[Response]]:
         plan = await self._plan_for(plan_id, by)
