@@ -14,13 +14,13 @@ class SharedRateLimit:
         self._provider = provider
         self._per_second = per_second
 
-    async def acquire(self) -> None:
-        """Wait until this replica may make one more call to the provider in the current second."""
+    async def acquire(self) -> int:
+        """Wait until this replica may make one more call to the provider; returns the granted second."""
         while True:
             second = int(time.time())
             key = f"careplan:ratelimit:{self._provider}:{second}"
             async with self._redis.pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(key).expire(key, 2).execute()
             if count <= self._per_second:
-                return
+                return second
             await asyncio.sleep(max(0.0, second + 1 - time.time()) + 0.001)
