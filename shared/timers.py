@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -136,6 +137,17 @@ class TimerStore:
             await self._state.update_one({"_id": "watermark"}, {"$max": {"slot": slot - 1}})
         return []
 
+    async def sweep_behind_watermark(self) -> bool:
+        """Move the watermark back if a live timer sits behind it (a scheduler whose clock lagged the
+        runners'); True if it did. One query, meant to run every few minutes, not every poll."""
+        watermark = await self._watermark()
+        behind = await self._collection.find_one({"slot": {"$ne": None, "$lte": watermark}}, {"slot": 1},
+                                                 sort=[("slot", ASCENDING)])
+        if behind is None:
+            return False
+        await self._state.update_one({"_id": "watermark"}, {"$min": {"slot": behind["slot"] - 1}})
+        return True
+
     async def mark_fired(self, key: str, owner: str, session: AsyncClientSession) -> None:
         result = await self._collection.update_one(
             {"_id": key, "status": CLAIMED, "owner": owner},
@@ -153,6 +165,8 @@ def _timer(doc: dict[str, Any]) -> Timer:
 
 class TimerRunner:
     """Fires due timers through their kind's handler, one transaction per timer."""
+
+    SWEEP_EVERY = timedelta(minutes=5)
 
     def __init__(self, store: TimerStore, uow: UnitOfWork, handlers: dict[str, TimerHandler], *, owner: str,
                  clock: Clock, poll_seconds: float, lease: timedelta = timedelta(seconds=60)) -> None:
@@ -200,8 +214,13 @@ class TimerRunner:
         return sum([await self._fire([timer]) for timer in runnable])  # isolate the one that failed
 
     async def run_forever(self) -> None:
+        last_sweep = 0.0
         while True:
             try:
+                if time.monotonic() - last_sweep > self.SWEEP_EVERY.total_seconds():
+                    with suppress_instrumentation():
+                        await self._store.sweep_behind_watermark()
+                    last_sweep = time.monotonic()
                 await self.fire_due()
             except asyncio.CancelledError:
                 raise

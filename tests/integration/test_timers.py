@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 from launcher.stack import Platform
 from shared.audit import AuditLog
 from shared.clock import FixedClock
-from shared.timers import Timer, TimerRunner, TimerStore
+from shared.timers import Timer, TimerRunner, TimerStore, slot_of
 from shared.unit_of_work import Transaction, UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -99,3 +99,17 @@ async def test_cancelled_timers_never_fire(timer_db) -> None:
     clock.advance(timedelta(hours=1))
     assert await runner(store, uow, clock, "w", record_firing).fire_due() == 0
     assert await db["effects"].count_documents({}) == 0
+
+
+async def test_a_timer_behind_the_watermark_is_found_by_the_sweep(timer_db) -> None:
+    db, clock, uow, store = timer_db
+    worker = runner(store, uow, clock, "w", record_firing)
+    clock.advance(timedelta(days=2))
+    assert await worker.fire_due() == 0  # the watermark moves up to now
+    await store.schedule("late", "test.kind", START, {})  # as if by a replica whose clock lagged
+    await db["timers"].update_one({"_id": "late"}, {"$set": {"slot": slot_of(START)}})
+    assert await worker.fire_due() == 0  # behind the watermark: the forward walk cannot see it
+    assert await store.sweep_behind_watermark()
+    assert await worker.fire_due() == 1
+    assert await db["effects"].count_documents({"timer": "late"}) == 1
+    assert not await store.sweep_behind_watermark()
