@@ -83,6 +83,12 @@ class AuditLog:
             reason=reason,
         )
 
+    async def record(self, principal: Principal | None, action: str, resource: str, resource_id: str, *,
+                     patient: str | None, unit_id: str | None, reason: str = "") -> None:
+        """Build and store one record at once (reads; changes are audited inside their transaction)."""
+        await self.write([self.build(principal, action, resource, resource_id, patient=patient, unit_id=unit_id,
+                                     reason=reason)])
+
     async def write(self, records: list[AuditRecord], session: AsyncClientSession | None = None) -> None:
         if records:
             await self._collection.insert_many([r.model_dump() for r in records], session=session)

@@ -9,7 +9,7 @@ from services.retention.entrypoints.consumers import consumers
 from services.retention.entrypoints.routes import router
 from services.retention.service_layer.handlers import LIMIT_TIMER, REMINDER_TIMER, RetentionService
 from services.retention.settings import RetentionSettings
-from shared.bootstrap import Runtime, ServiceSpec, create_service_app
+from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
 from shared.settings import load_settings
 
@@ -28,5 +28,3 @@ SPEC = ServiceSpec(
 def create_app(settings: RetentionSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_service_app(SPEC, settings or load_settings(RetentionSettings), clock)
 
-
-__all__ = ["create_app", "Runtime"]

@@ -209,8 +209,8 @@ class FormsService:
                          for r in responses]
             if not any(rule.visible_to_patient for rule in form.results):
                 raise NotFound("this form's results are for staff")
-        await self.uow.audit_log.write([self.uow.audit_log.build(
-            by, "read", f"form_results.{form_id}", plan_id, patient=plan.patient_personnummer, unit_id=plan.unit_id)])
+        await self.uow.audit_log.record(by, "read", f"form_results.{form_id}", plan_id,
+                                        patient=plan.patient_personnummer, unit_id=plan.unit_id)
         return form, responses
 
     async def chart(self, plan_id: str, form_id: str, result_id: str, by: Principal) -> str:

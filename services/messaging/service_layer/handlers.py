@@ -157,14 +157,17 @@ class MessagingService:
             longest = max(longest, waited)
             message.sla.state, message.sla.answered_at = "met", tx.clock.now()
             await self.repo.save_message(message, tx.session)
-            await self.timers.cancel(f"{DUE_SOON_TIMER}:{message.id}", tx.session)
-            await self.timers.cancel(f"{OVERDUE_TIMER}:{message.id}", tx.session)
+            await self._cancel_sla_timers(message.id, tx)
             with workflow_step(message.sla.workflow, "met", link_current=True) as span:
                 span.set_attribute("careplan.sla.seconds_to_reply", waited)
             metrics.TIME_TO_REPLY.observe(waited)
         tx.publish(events.SlaMet(plan_id=conversation.plan_id, unit_id=conversation.unit_id,
                                  conversation_id=conversation.id, message_ids=[m.id for m in open_messages],
                                  replied_at=tx.clock.now(), seconds_to_reply=longest, breached=breached))
+
+    async def _cancel_sla_timers(self, message_id: str, tx: Transaction) -> None:
+        for kind in (DUE_SOON_TIMER, OVERDUE_TIMER):
+            await self.timers.cancel(f"{kind}:{message_id}", tx.session)
 
     # -- timers ------------------------------------------------------------------------------
     async def on_due_soon(self, timer: Timer, tx: Transaction) -> None:
@@ -193,7 +196,8 @@ class MessagingService:
     # -- reading -----------------------------------------------------------------------------
     async def conversations(self, plan_id: str, by: Principal) -> list[Conversation]:
         access = await self._plan_for(plan_id, by)
-        await self._audit_read(by, access, "conversations", plan_id)
+        await self.uow.audit_log.record(by, "read", "conversations", plan_id, patient=access.patient_personnummer,
+                                        unit_id=access.unit_id)
         return await self.repo.conversations_of(plan_id)
 
     async def read_conversation(self, conversation_id: str, by: Principal) -> tuple[Conversation, list[Message]]:
@@ -223,10 +227,6 @@ class MessagingService:
         field = "unread_for_staff" if isinstance(by, Staff) else "unread_for_patient"
         counts = {c.id: getattr(c, field) for c in await self.repo.conversations_of(plan_id)}
         return {"total": sum(counts.values()), **counts}
-
-    async def _audit_read(self, by: Principal, access: PlanAccess, resource: str, resource_id: str) -> None:
-        await self.uow.audit_log.write([self.uow.audit_log.build(
-            by, "read", resource, resource_id, patient=access.patient_personnummer, unit_id=access.unit_id)])
 
     # -- drafts and deletion -----------------------------------------------------------------
     async def _draft_for(self, conversation_id: str, message_id: str, by: Principal,
@@ -277,8 +277,7 @@ class MessagingService:
             await self.repo.update_conversation(conversation_id, {"$set": {"deleted_at": now,
                                                                            "deleted_by": by.hsa_id}}, tx.session)
             for message in await self.repo.unanswered_patient_messages(conversation_id, tx.session):
-                await self.timers.cancel(f"{DUE_SOON_TIMER}:{message.id}", tx.session)
-                await self.timers.cancel(f"{OVERDUE_TIMER}:{message.id}", tx.session)
+                await self._cancel_sla_timers(message.id, tx)
             tx.publish(events.ConversationDeleted(plan_id=conversation.plan_id, unit_id=conversation.unit_id,
                                                   conversation_id=conversation_id, deleted_at=now))
             tx.audit(by, "delete", "conversation", conversation_id, patient=access.patient_personnummer,

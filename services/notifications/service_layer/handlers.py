@@ -109,10 +109,15 @@ class NotificationsService:
                                       tx.session)
 
     # -- triggers (outside transactions: they call providers) ----------------------------------
-    async def on_message_sent(self, event: MessageSentView, received: ReceivedEvent, _: Any) -> None:
-        plan = await self.repo.plan(event.plan_id)
+    async def _known_plan(self, plan_id: str) -> PlanRecipient:
+        """The plan; if its start event (on the plans topic) has not arrived yet, the trigger is redelivered."""
+        plan = await self.repo.plan(plan_id)
         if plan is None:
-            raise DependencyNotReady("plan not known yet")  # its start event is on the plans topic
+            raise DependencyNotReady("plan not known yet")
+        return plan
+
+    async def on_message_sent(self, event: MessageSentView, received: ReceivedEvent, _: Any) -> None:
+        plan = await self._known_plan(event.plan_id)
         if event.sender_kind == "staff" and event.notify_inbox == "direct":
             await self.notify_patients([plan], trigger_id=received.id, trigger_kind="new_message",
                                        template="new_message")
@@ -135,9 +140,7 @@ class NotificationsService:
                                        template="form_to_fill_in")
 
     async def on_purge_reminder(self, event: PurgeReminderView, received: ReceivedEvent, _: Any) -> None:
-        plan = await self.repo.plan(event.plan_id)
-        if plan is None:
-            raise DependencyNotReady("plan not known yet")
+        plan = await self._known_plan(event.plan_id)
         variables = {"days_left": str(event.days_left)}
         await self.notify_patients([plan], trigger_id=received.id, trigger_kind="purge_reminder",
                                    template="purge_reminder", variables=variables)
@@ -145,9 +148,7 @@ class NotificationsService:
                                 template="staff_purge_reminder", plan=plan, variables=variables)
 
     async def on_handover_completed(self, event: HandoverCompletedView, received: ReceivedEvent, _: Any) -> None:
-        plan = await self.repo.plan(event.plan_id)
-        if plan is None:
-            raise DependencyNotReady("plan not known yet")
+        plan = await self._known_plan(event.plan_id)
         plan = plan.model_copy(update={"unit_id": event.to_unit_id})
         await self.repo.save_plan(plan, None)
         await self.notify_patients([plan], trigger_id=received.id, trigger_kind="handover_done",

@@ -133,9 +133,8 @@ class PlansService:
         return care_plan(plan, program)
 
     async def _audit_read(self, by: Principal, plan: Plan, resource: str) -> None:
-        record = self.uow.audit_log.build(by, "read", resource, plan.id, patient=plan.patient_personnummer,
-                                          unit_id=plan.unit_id)
-        await self.uow.audit_log.write([record])
+        await self.uow.audit_log.record(by, "read", resource, plan.id, patient=plan.patient_personnummer,
+                                        unit_id=plan.unit_id)
 
     async def change(self, plan_id: str, by: Principal, resource: str,
                      mutate: Callable[[Plan, ProgramVersion, Transaction], list[Event]]) -> PlanView:
