@@ -40,7 +40,7 @@ class FlagRaised(FormsEvent):
 
     ce_type: ClassVar[str] = "se.careplan.forms.flag_raised.v1"
     flag_id: str
-    kind: Literal["result", "inactivity", "missed_activity", "what_matters"]
+    kind: Literal["result", "inactivity", "missed_activity", "outside_target", "what_matters"]
     raised_at: datetime
 
 
@@ -66,3 +66,56 @@ class PatientNotificationDue(FormsEvent):
     notification_id: str
     reason: Literal["form_module", "form_due", "reminder"]
     form_ids: list[str]
+
+
+class MeasurementDue(FormsEvent):
+    """A battery's occasion started: its forms are open for the patient until each is submitted."""
+
+    ce_type: ClassVar[str] = "se.careplan.forms.measurement_due.v1"
+    battery_id: str
+    occasion: int
+    trigger: Literal["plan_start", "now", "module_start", "schedule"]
+    form_ids: list[str]
+    due_at: datetime
+
+
+class MeasurementCompleted(FormsEvent):
+    """The patient submitted every form of a battery's occasion."""
+
+    ce_type: ClassVar[str] = "se.careplan.forms.measurement_completed.v1"
+    battery_id: str
+    occasion: int
+    completed_at: datetime
+
+
+class BatteryStopped(FormsEvent):
+    ce_type: ClassVar[str] = "se.careplan.forms.battery_stopped.v1"
+    battery_id: str
+    stopped_at: datetime
+
+
+class ActivityPlanSaved(FormsEvent):
+    """An activity plan was created or changed (its schedule and settings live in the forms service)."""
+
+    ce_type: ClassVar[str] = "se.careplan.forms.activity_plan_saved.v1"
+    activity_plan_id: str
+    revision: int
+    enabled: bool
+
+
+class ActivityRegistered(FormsEvent):
+    """The patient registered an occasion of an activity plan (done or skipped; no values here)."""
+
+    ce_type: ClassVar[str] = "se.careplan.forms.activity_registered.v1"
+    activity_plan_id: str
+    occasion: datetime
+    skipped: bool
+    registered_at: datetime
+
+
+class ActivityMissed(FormsEvent):
+    """An occasion's registration window closed without a registration."""
+
+    ce_type: ClassVar[str] = "se.careplan.forms.activity_missed.v1"
+    activity_plan_id: str
+    occasion: datetime

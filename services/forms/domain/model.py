@@ -16,9 +16,12 @@ class PlanForms(BaseModel):
     plan_id: str
     unit_id: str
     patient_personnummer: str
+    program_id: str | None = None
     active: bool = True
+    last_activity_at: datetime | None = None
+    """The patient's latest activity seen here (plan start, a form, an activity registration, a message)."""
     current_forms: dict[str, list[str]] = {}
-    """module id (or "start") → form ids the module references, while it is current."""
+    """module id, "start" or a battery occasion key → form ids open for the patient."""
 
     def available(self, form_id: str, always_open: bool) -> bool:
         return self.active and (always_open or any(form_id in forms for forms in self.current_forms.values()))
@@ -38,11 +41,14 @@ class Response(BaseModel):
     rescored_at: datetime | None = None
 
 
+FlagKind = Literal["result", "inactivity", "missed_activity", "outside_target", "what_matters"]
+
+
 class Flag(BaseModel):
     id: str
     plan_id: str
     unit_id: str
-    kind: Literal["result", "inactivity", "missed_activity", "what_matters"]
+    kind: FlagKind
     response_id: str | None = None
     label: str = ""
     raised_at: datetime
@@ -54,6 +60,8 @@ class PlanStartedView(BaseModel):
     plan_id: str
     unit_id: str
     patient_personnummer: str
+    program_id: str | None = None
+    started_at: datetime | None = None
     current_form_refs: list[str] = []
 
 
@@ -68,3 +76,11 @@ class ModuleStateChangedView(BaseModel):
     form_refs: list[str]
     state: Literal["current", "upcoming", "completed"]
     changed_at: datetime
+
+
+class PatientMessageView(BaseModel):
+    """`se.careplan.messaging.message_sent.v1` as forms reads it: only who sent it, and when."""
+
+    plan_id: str
+    sender_kind: Literal["patient", "staff"]
+    sent_at: datetime

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
+from services.forms.adapters import fhir
 from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import Flag
 from services.forms.domain.model import Response as FormResponse
@@ -18,6 +20,10 @@ from shared.http import get_principal, get_service, require_patient, require_sta
 router = APIRouter()
 Service = Annotated[FormsService, Depends(get_service)]
 Caller = Annotated[Principal, Depends(get_principal)]
+
+
+class FhirJson(JSONResponse):
+    media_type = "application/fhir+json"
 
 
 class Answers(BaseModel):
@@ -37,6 +43,29 @@ async def publish(form: FormDefinition, svc: Service, response: Response,
 @router.get("/forms/{form_id}", tags=["forms"], response_model=FormDefinition, summary="The latest version")
 async def get_form(form_id: str, svc: Service, _: Caller) -> FormDefinition:
     return await svc.form(form_id)
+
+
+@router.post("/forms/fhir", tags=["fhir"], status_code=201,
+             summary="Import a FHIR R4 Questionnaire as a form version (designer)")
+async def import_questionnaire(resource: dict[str, Any], svc: Service, response: Response,
+                               by: Annotated[Staff, require_staff(Role.DESIGNER)],
+                               form_id: str | None = None, version: int | None = None) -> dict[str, Any]:
+    form, created = await svc.import_questionnaire(resource, form_id, version, by)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return {"form_id": form.form_id, "version": form.version, "created": created}
+
+
+@router.get("/forms/{form_id}/fhir", tags=["fhir"], response_class=FhirJson,
+            summary="The latest version as a FHIR R4 Questionnaire")
+async def export_questionnaire(form_id: str, svc: Service, _: Caller) -> FhirJson:
+    return FhirJson(fhir.to_questionnaire(await svc.form(form_id)))
+
+
+@router.get("/plans/{plan_id}/forms/{form_id}/responses/{response_id}/fhir", tags=["fhir"], response_class=FhirJson,
+            summary="A response as a FHIR R4 QuestionnaireResponse (audited)")
+async def export_response(plan_id: str, form_id: str, response_id: str, svc: Service, by: Caller) -> FhirJson:
+    return FhirJson(await svc.response_as_fhir(plan_id, form_id, response_id, by))
 
 
 @router.post("/plans/{plan_id}/forms/{form_id}/responses", tags=["responses"], status_code=201,
@@ -74,10 +103,10 @@ async def rescore(plan_id: str, form_id: str, svc: Service,
 
 @router.get("/plans/{plan_id}/flags", tags=["flags"], response_model=list[Flag])
 async def flags(plan_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> list[Flag]:
-    return await svc.flags(plan_id, by)
+    return await svc.flags_of_plan(plan_id, by)
 
 
 @router.post("/flags/{flag_id}/handled", tags=["flags"], response_model=Flag,
              summary="Acknowledge a flag (e.g. a 'What matters to me?' answer was read)")
 async def handle(flag_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> Flag:
-    return await svc.handle_flag(flag_id, by)
+    return await svc.flags.handle(flag_id, by)

@@ -8,19 +8,26 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from services.forms.adapters.chart import svg_chart
+from pydantic import ValidationError
+
+from services.forms.adapters import fhir
+from services.forms.adapters.chart import rule_chart
 from services.forms.adapters.repository import FormsRepository
 from services.forms.domain import events
 from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import (
     Flag,
     ModuleStateChangedView,
+    PatientMessageView,
     PlanEndedView,
     PlanForms,
     PlanStartedView,
     Response,
 )
 from services.forms.domain.scoring import score, validate_answers
+from services.forms.service_layer.activities import ActivityService
+from services.forms.service_layer.batteries import BatteryService
+from services.forms.service_layer.flags import FlagService
 from shared.auth import Patient, Principal, Staff
 from shared.consumer import DependencyNotReady
 from shared.errors import Conflict, Invalid, NotFound
@@ -34,10 +41,15 @@ PLAN_NOT_FOUND = "no such plan"
 
 
 class FormsService:
+    """Forms and responses; owns the flag, battery and activity-plan use cases as attributes."""
+
     def __init__(self, uow: UnitOfWork, repo: FormsRepository, timers: TimerStore) -> None:
         self.uow = uow
         self.repo = repo
         self.timers = timers
+        self.flags = FlagService(uow, repo, timers)
+        self.batteries = BatteryService(uow, repo, timers)
+        self.activities = ActivityService(uow, repo, timers, self.flags)
 
     # -- definitions ---------------------------------------------------------------------------
     async def publish(self, form: FormDefinition, by: Staff) -> bool:
@@ -55,6 +67,31 @@ class FormsService:
 
         return await self.uow.run(work)
 
+    async def import_questionnaire(self, resource: dict[str, Any], form_id: str | None, version: int | None,
+                                   by: Staff) -> tuple[FormDefinition, bool]:
+        """Publish a FHIR R4 Questionnaire as a form; 422 naming the item that can not be imported."""
+        try:
+            form = fhir.from_questionnaire(resource, form_id, version)
+        except fhir.FhirImportError as exc:
+            raise Invalid(str(exc), field=exc.field) from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise Invalid(f"the Questionnaire does not make a valid form: {first['msg']}",
+                          field=".".join(str(x) for x in first["loc"]) or "item") from exc
+        return form, await self.publish(form, by)
+
+    async def response_as_fhir(self, plan_id: str, form_id: str, response_id: str, by: Principal
+                               ) -> dict[str, Any]:
+        """One response as a QuestionnaireResponse, for the plan's staff or patient; audited."""
+        plan = await self.plan_for(plan_id, by)
+        response = await self.repo.response(response_id)
+        if response is None or response.plan_id != plan_id or response.form_id != form_id:
+            raise NotFound("no such response", field="response_id")
+        form = await self.repo.form(form_id, response.form_version) or await self.form(form_id)
+        await self.uow.audit_log.record(by, "read", f"form_response.{form_id}", response_id,
+                                        patient=plan.patient_personnummer, unit_id=plan.unit_id)
+        return fhir.to_questionnaire_response(form, response, plan.patient_personnummer)
+
     async def form(self, form_id: str) -> FormDefinition:
         form = await self.repo.latest_form(form_id)
         if form is None:
@@ -63,9 +100,20 @@ class FormsService:
 
     # -- plans and form modules (from the plans service's events) ------------------------------
     async def on_plan_started(self, event: PlanStartedView, _: ReceivedEvent, tx: Transaction) -> None:
-        await self.repo.save_plan(PlanForms(plan_id=event.plan_id, unit_id=event.unit_id,
-                                            patient_personnummer=event.patient_personnummer,
-                                            current_forms={"start": event.current_form_refs}), tx.session)
+        if await self.repo.plan(event.plan_id, tx.session) is not None:
+            return
+        plan = PlanForms(plan_id=event.plan_id, unit_id=event.unit_id, program_id=event.program_id,
+                         patient_personnummer=event.patient_personnummer,
+                         current_forms={"start": event.current_form_refs})
+        await self.flags.note_activity(plan, event.started_at or tx.clock.now(), tx)
+        await self.batteries.on_plan_started(plan, tx)
+        await self.repo.save_plan(plan, tx.session)
+
+    async def on_patient_message(self, event: PatientMessageView, _: ReceivedEvent, tx: Transaction) -> None:
+        plan = await self.repo.plan(event.plan_id, tx.session)
+        if plan is not None and event.sender_kind == "patient":
+            await self.flags.note_activity(plan, event.sent_at, tx)
+            await self.repo.save_plan(plan, tx.session)
 
     async def on_plan_ended(self, event: PlanEndedView, _: ReceivedEvent, tx: Transaction) -> None:
         plan = await self.repo.plan(event.plan_id, tx.session)
@@ -78,6 +126,7 @@ class FormsService:
             raise DependencyNotReady("plan not known yet")
         if event.state == "current":
             plan.current_forms[event.module_id] = event.form_refs
+            await self.batteries.on_module_started(plan, event.module_id, tx)
         else:  # also out of the forms that were open from the start
             plan.current_forms.pop(event.module_id, None)
             plan.current_forms["start"] = [f for f in plan.current_forms.get("start", []) if f not in event.form_refs]
@@ -99,7 +148,8 @@ class FormsService:
                                                  form_ids=timer.payload["form_ids"]))
 
     # -- responses -----------------------------------------------------------------------------
-    async def _plan_for(self, plan_id: str, by: Principal, session: Any = None) -> PlanForms:
+    async def plan_for(self, plan_id: str, by: Principal, session: Any = None) -> PlanForms:
+        """The plan, if the caller may see it: staff of its unit, or its patient; else 404."""
         plan = await self.repo.plan(plan_id, session)
         visible = plan is not None and (
             (isinstance(by, Staff) and by.unit_id == plan.unit_id)
@@ -113,9 +163,9 @@ class FormsService:
         form = await self.form(form_id)
 
         async def work(tx: Transaction) -> Response:
-            plan = await self._plan_for(plan_id, by, tx.session)
+            plan = await self.plan_for(plan_id, by, tx.session)
             if not plan.available(form_id, always_open=form.kind == "what_matters"):
-                raise Conflict(f"form {form_id!r} is not open for this plan now (its module is not current)",
+                raise Conflict(f"form {form_id!r} is not open for this plan now (no current module or measurement asks for it)",
                                field="form_id")
             errors = validate_answers(form, answers, complete=not draft)
             if errors:
@@ -129,6 +179,9 @@ class FormsService:
             await self.repo.save_response(response, tx.session)
             if not draft:
                 await self._after_submit(form, response, plan, tx)
+                self.batteries.on_submitted(plan, form_id, tx)
+            await self.flags.note_activity(plan, now, tx)
+            await self.repo.save_plan(plan, tx.session)
             tx.audit(by, "create", f"form_response.{form_id}", response.id, patient=plan.patient_personnummer,
                      unit_id=plan.unit_id)
             return response
@@ -142,41 +195,14 @@ class FormsService:
                                         response_id=response.id, submitted_at=response.submitted_at))
         if form.kind == "what_matters":
             answer = str(next(iter(response.answers.values()), ""))
-            await self._raise_flag(Flag(id=f"what_matters:{response.id}", kind="what_matters",
-                                        response_id=response.id, raised_at=response.submitted_at, **common), tx)
+            await self.flags.raise_flag(Flag(id=f"what_matters:{response.id}", kind="what_matters",
+                                             response_id=response.id, raised_at=response.submitted_at, **common), tx)
             tx.publish(events.WhatMattersAnswered(**common, response_id=response.id, answer=answer,
                                                   answered_at=response.submitted_at))
-        for result in response.results:
-            if result.flag and result.label:
-                await self._raise_flag(Flag(id=f"result:{response.id}:{result.result_id}", kind="result",
-                                            response_id=response.id, label=result.label,
-                                            raised_at=response.submitted_at, **common), tx)
-                tx.publish(events.ResultFlagged(**common, response_id=response.id, form_id=form.form_id,
-                                                result_id=result.result_id, label=result.label))
+        await self.flags.flag_results(response, plan, tx)
 
-    async def _raise_flag(self, flag: Flag, tx: Transaction) -> None:
-        await self.repo.add_flag(flag, tx.session)
-        tx.publish(events.FlagRaised(plan_id=flag.plan_id, unit_id=flag.unit_id, flag_id=flag.id, kind=flag.kind,
-                                     raised_at=flag.raised_at))
-
-    async def handle_flag(self, flag_id: str, by: Staff) -> Flag:
-        """A therapist acknowledges a flag (e.g. has read "What matters to me?"): it leaves the lists."""
-
-        async def work(tx: Transaction) -> Flag:
-            flag = await self.repo.flag(flag_id, tx.session)
-            if flag is None or flag.unit_id != by.unit_id:
-                raise NotFound("no such flag")
-            if flag.handled_at is None:
-                flag.handled_at, flag.handled_by = tx.clock.now(), by.hsa_id
-                await self.repo.save_flag(flag, tx.session)
-                tx.publish(events.FlagHandled(plan_id=flag.plan_id, unit_id=flag.unit_id, flag_id=flag.id,
-                                              handled_by=by.hsa_id))
-            return flag
-
-        return await self.uow.run(work)
-
-    async def flags(self, plan_id: str, by: Staff) -> list[Flag]:
-        await self._plan_for(plan_id, by)
+    async def flags_of_plan(self, plan_id: str, by: Staff) -> list[Flag]:
+        await self.plan_for(plan_id, by)
         return await self.repo.flags_of(plan_id)
 
     async def rescore(self, plan_id: str, form_id: str, by: Staff) -> list[Response]:
@@ -184,7 +210,7 @@ class FormsService:
         form = await self.form(form_id)
 
         async def work(tx: Transaction) -> list[Response]:
-            plan = await self._plan_for(plan_id, by, tx.session)
+            plan = await self.plan_for(plan_id, by, tx.session)
             changed = []
             for response in await self.repo.responses_of(plan_id, form_id):
                 if response.status != "submitted":
@@ -201,7 +227,7 @@ class FormsService:
 
     # -- results over time ---------------------------------------------------------------------
     async def results(self, plan_id: str, form_id: str, by: Principal) -> tuple[FormDefinition, list[Response]]:
-        plan = await self._plan_for(plan_id, by)
+        plan = await self.plan_for(plan_id, by)
         form = await self.form(form_id)
         responses = [r for r in await self.repo.responses_of(plan_id, form_id) if r.status == "submitted"]
         if isinstance(by, Patient):
@@ -220,4 +246,4 @@ class FormsService:
             raise NotFound(f"no result {result_id!r} for this form", field="result_id")
         points = [(r.submitted_at, x.value) for r in responses for x in r.results
                   if x.result_id == result_id and x.value is not None and r.submitted_at]
-        return svg_chart(rule, points)  # type: ignore[arg-type]
+        return rule_chart(rule, points)  # type: ignore[arg-type]

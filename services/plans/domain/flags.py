@@ -20,6 +20,7 @@ class FlagKind(StrEnum):
     RESULT = "result"
     INACTIVITY = "inactivity"
     MISSED_ACTIVITY = "missed_activity"
+    OUTSIDE_TARGET = "outside_target"
     WHAT_MATTERS = "what_matters"
 
 
@@ -82,7 +83,7 @@ class FormsFlagRaised(BaseModel):
 
     plan_id: str
     flag_id: str
-    kind: Literal["result", "inactivity", "missed_activity", "what_matters"]
+    kind: Literal["result", "inactivity", "missed_activity", "outside_target", "what_matters"]
     raised_at: datetime
 
 
