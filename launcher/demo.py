@@ -36,6 +36,9 @@ def staff_token(private_key: bytes, hsa_id: str, roles: list[Role], unit: str = 
                        audience="careplan", issuer="careplan-dev")
 
 
+SLEEP_START_BATTERY = {"name": "Startformulär", "form_ids": ["isi", "sleep_diary"]}
+
+
 def publish_instruments(forms_url: str, private_key: bytes) -> list[str]:
     """Publish the shipped standard instruments through the forms service's API."""
     designer = staff_token(private_key, "SE2321000016-DES01", [Role.DESIGNER], name="Demo Designer")
@@ -46,6 +49,9 @@ def publish_instruments(forms_url: str, private_key: bytes) -> list[str]:
                                    headers={"Authorization": f"Bearer {designer}", "Content-Type": "application/json"})
             response.raise_for_status()
             published.append(path.stem)
+        # Sömnhjälpen opens its start battery (ISI and the sleep diary) as each plan starts
+        client.put("/programs/somnhjalpen/start-battery", json=SLEEP_START_BATTERY,
+                   headers={"Authorization": f"Bearer {designer}"}).raise_for_status()
     return published
 
 

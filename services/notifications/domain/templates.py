@@ -25,6 +25,9 @@ TEMPLATES: dict[str, Text] = {
     "form_to_fill_in": Text(
         subject="Ett formulär att fylla i",
         body="Hej! Du har ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se."),
+    "form_reminder": Text(
+        subject="Påminnelse: ett formulär att fylla i",
+        body="Hej! Du har fortfarande ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se."),
     "staff_new_patient_message": Text(
         subject="Nytt meddelande från en patient",
         body="En patient som du är ansvarig för har skickat ett meddelande. Logga in i Stöd och behandling."),

@@ -134,10 +134,10 @@ class NotificationsService:
 
     async def on_patient_notification_due(self, event: PatientNotificationDue, received: ReceivedEvent,
                                           _: Any) -> None:
-        plan = await self.repo.plan(event.plan_id)
-        if plan is not None and plan.active:
+        plan = await self._known_plan(event.plan_id)  # a start battery is due as the plan starts
+        if plan.active:
             await self.notify_patients([plan], trigger_id=received.id, trigger_kind=event.reason,
-                                       template="form_to_fill_in")
+                                       template="form_reminder" if event.reason == "reminder" else "form_to_fill_in")
 
     async def on_purge_reminder(self, event: PurgeReminderView, received: ReceivedEvent, _: Any) -> None:
         plan = await self._known_plan(event.plan_id)
