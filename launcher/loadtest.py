@@ -74,12 +74,14 @@ async def seed_recipients(target: FanoutTarget, unit_id: str, count: int, channe
         plans, preferences = [], []
         for i in range(start, min(count, start + chunk)):
             person = f"load-{tag}-{i}"
+            chosen = {"email_enabled": "email" in channels, "email": f"{person}@loadtest.example.se",
+                      "sms_enabled": "sms" in channels, "phone": f"+4670{i:07d}"}
+            # the preferences, and their copy on the plan that the fan-out reads (as the service keeps it)
             plans.append({"_id": f"load-plan-{tag}-{i}", "plan_id": f"load-plan-{tag}-{i}", "unit_id": unit_id,
                           "patient_personnummer": person, "protected_identity": False, "program_id": "loadtest",
-                          "program_version": "1", "responsible_hsa_id": "SE2321000016-LOAD", "active": True})
-            preferences.append({"_id": person, "email_enabled": "email" in channels,
-                                "email": f"{person}@loadtest.example.se", "sms_enabled": "sms" in channels,
-                                "phone": f"+4670{i:07d}"})
+                          "program_version": "1", "responsible_hsa_id": "SE2321000016-LOAD", "active": True,
+                          "preferences": chosen, "preferences_version": 1})
+            preferences.append({"_id": person, **chosen, "version": 1})
         await db["preferences"].insert_many(preferences)
         await db["plans"].insert_many(plans)
     await client.close()

@@ -3,8 +3,9 @@
     python -m launcher.sinks --smtp-port P --sms-port Q --dir DIR
 
 Every received e-mail and SMS is appended as a JSON line to DIR/mail.jsonl and DIR/sms.jsonl.
-The SMS gateway honours `Idempotency-Key`: a repeated key is acknowledged but not delivered again (it
-is logged to sms-duplicate-requests.jsonl),
+The SMS gateway takes one message (`POST /messages`, keyed by `Idempotency-Key`) or one text to many
+numbers (`POST /batches`, each message keyed by its `reference`): a repeated key is acknowledged but
+not delivered again (it is logged to sms-duplicate-requests.jsonl),
 and can be told to misbehave: `POST /control {"mode": "ok" | "429" | "500" | "400" | "hang",
 "count": n, "retry_after": s}` makes the next n requests answer that way.
 """
@@ -54,31 +55,60 @@ def sms_gateway(path: Path) -> FastAPI:
                      retry_after=int(body.get("retry_after", 1)))
         return {"mode": state["mode"], "count": state["count"]}
 
-    @app.post("/messages")
-    async def receive(request: Request) -> JSONResponse:
+    async def mode_of_this_request() -> str:
         async with lock:
             mode = state["mode"] if state["count"] > 0 else "ok"
             if state["count"] > 0:
                 state["count"] -= 1
         if mode == "hang":
             await asyncio.sleep(3600)
+        return mode
+
+    def refusal(mode: str) -> JSONResponse | None:
         if mode == "429":
             return JSONResponse({"error": "slow down"}, status_code=429,
                                 headers={"Retry-After": str(state["retry_after"])})
         if mode in ("500", "400"):
             return JSONResponse({"error": mode}, status_code=int(mode))
+        return None
+
+    async def record(messages: list[tuple[str | None, Any]], text: Any) -> list[bool]:
+        """Write the messages (a repeat of a known key to the duplicates file); True for each repeat."""
+        async with lock:
+            repeats = [key is not None and key in state["seen"] for key, _ in messages]
+            state["seen"].update(key for key, _ in messages)
+        for target, repeated in ((path, False), (path.with_name("sms-duplicate-requests.jsonl"), True)):
+            lines = [json.dumps({"key": key, "to": to, "text": text}, ensure_ascii=False) + "\n"
+                     for repeat, (key, to) in zip(repeats, messages, strict=True) if repeat == repeated]
+            if lines:
+                with open(target, "a", encoding="utf-8") as out:
+                    out.writelines(lines)
+        return repeats
+
+    @app.post("/messages")
+    async def receive(request: Request) -> JSONResponse:
+        refused = refusal(await mode_of_this_request())
+        if refused:
+            return refused
         body = await request.json()
         if not str(body.get("to", "")).startswith("+"):
             return JSONResponse({"error": "invalid number"}, status_code=400)
-        key = request.headers.get("Idempotency-Key")
-        async with lock:
-            duplicate = key is not None and key in state["seen"]
-            state["seen"].add(key)
-        target = path.with_name("sms-duplicate-requests.jsonl") if duplicate else path
-        with open(target, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"key": key, "to": body.get("to"), "text": body.get("text")},
-                                 ensure_ascii=False) + "\n")
+        [duplicate] = await record([(request.headers.get("Idempotency-Key"), body.get("to"))], body.get("text"))
         return JSONResponse({"status": "accepted", "duplicate": duplicate}, status_code=202)
+
+    @app.post("/batches")
+    async def receive_batch(request: Request) -> JSONResponse:
+        """One text to many numbers; each message's `reference` is its idempotency key."""
+        refused = refusal(await mode_of_this_request())
+        if refused:
+            return refused
+        body = await request.json()
+        valid = [m for m in body.get("messages", []) if str(m.get("to", "")).startswith("+")]
+        await record([(m.get("reference"), m.get("to")) for m in valid], body.get("text"))
+        return JSONResponse({"results": [
+            {"reference": m.get("reference"), "status": "accepted" if m in valid else "rejected",
+             **({} if m in valid else {"error": "invalid number"})} for m in body.get("messages", [])]},
+            status_code=202)
 
     return app
 

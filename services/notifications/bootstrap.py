@@ -30,7 +30,8 @@ def build_service(runtime: Runtime) -> NotificationsService:
               "sms": SharedRateLimit(runtime.redis, "sms-gateway", settings.sms_rate_limit_per_second)}
     repo = NotificationsRepository(runtime.db)
     deliverer = Deliverer(runtime.uow, repo, runtime.timers, providers, limits,  # type: ignore[arg-type]
-                          pepper=settings.audit_pepper, concurrency=settings.delivery_concurrency)
+                          pepper=settings.audit_pepper, concurrency=settings.delivery_concurrency,
+                          batch_sizes={"sms": settings.sms_batch_size})
     return NotificationsService(runtime.uow, repo, deliverer, runtime.broker)
 
 

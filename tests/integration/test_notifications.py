@@ -181,6 +181,9 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
     patients = [await patient_with_plan(platform, tokens, unit=unit, email=f"ann{i}@example.se") for i in range(5)]
     outsider, _ = await patient_with_plan(platform, tokens, unit="SE2321000016-ANN02", email="outsider@example.se")
     async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        changed = await api.put("/me/preferences", headers=bearer(tokens.patient(patients[0][1])),
+                                json={"email_enabled": True, "email": "ann0-ny@example.se"})
+        assert changed.status_code == 200  # after the plan started: the announcement goes to the new address
         body = {"scope": "unit", "subject": "Sommarstängt", "text": "Mottagningen är stängd vecka 29-31.",
                 "channels": ["inbox", "email"]}
         assert (await api.post("/announcements", headers=bearer(tokens.staff(unit=unit)), json=body)).status_code == 403
@@ -210,7 +213,7 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
             return progress["deliveries"].get("failed") == 5
         await eventually(failed, timeout=30)
     mails = [m for m in received(platform, "mail") if "Sommarstängt" == m["subject"]]
-    assert sorted(m["to"][0] for m in mails) == sorted(f"ann{i}@example.se" for i in range(5))
+    assert sorted(m["to"][0] for m in mails) == sorted(["ann0-ny@example.se"] + [f"ann{i}@example.se" for i in range(1, 5)])
     assert not [m for m in received(platform, "mail") if "outsider@example.se" in m["to"]]
     assert not [m for m in received(platform, "mail") if "${datum}" in m["body"]]
     await find_record(platform.addresses.kafka_bootstrap_servers, "careplan.deadletter.v1",

@@ -27,11 +27,12 @@ async def seed_recipients(platform: Platform, count: int) -> None:
     plans, preferences = [], []
     for i in range(count):
         personnummer = f"1990{i:08d}"  # recipients' ids only: this test never validates them
+        chosen = {"email_enabled": False, "email": None, "sms_enabled": True, "phone": f"+4670{i:07d}"}
         plans.append({"_id": f"fan-plan-{i}", "plan_id": f"fan-plan-{i}", "unit_id": FANOUT_UNIT,
                       "patient_personnummer": personnummer, "protected_identity": False, "program_id": "p",
-                      "program_version": "1", "responsible_hsa_id": "SE2321000016-T001", "active": True})
-        preferences.append({"_id": personnummer, "email_enabled": False, "email": None, "sms_enabled": True,
-                            "phone": f"+4670{i:07d}"})
+                      "program_version": "1", "responsible_hsa_id": "SE2321000016-T001", "active": True,
+                      "preferences": chosen, "preferences_version": 1})
+        preferences.append({"_id": personnummer, **chosen, "version": 1})
     await db["preferences"].insert_many(preferences)
     await db["plans"].insert_many(plans)
     await client.close()

@@ -25,6 +25,12 @@ class Provider(Protocol):
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome: ...
 
 
+class BatchProvider(Provider, Protocol):
+    """A provider that takes one text to many addresses in one call."""
+
+    async def send_batch(self, messages: list[tuple[str, str]], *, subject: str, body: str) -> list[Outcome]: ...
+
+
 def message_id(delivery_id: str) -> str:
     """A valid RFC 5322 Message-ID naming the delivery (receivers and sinks can spot a repeat)."""
     return "<" + delivery_id.replace("|", ".").replace(":", ".") + "@careplan>"
@@ -72,6 +78,27 @@ class HttpSmsGateway:
             return Outcome("retry", "sms gateway timed out")
         except httpx.HTTPError as exc:
             return Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")
+        return self._outcome(response)
+
+    async def send_batch(self, messages: list[tuple[str, str]], *, subject: str, body: str) -> list[Outcome]:
+        """One text to many numbers in one request (`POST /batches`, as SMS gateways offer for bulk
+        sends); `messages` are (delivery id, number); an outcome per message, in order."""
+        try:
+            response = await self._client.post("/batches", json={
+                "text": body, "messages": [{"to": to, "reference": ref} for ref, to in messages]})
+        except httpx.TimeoutException:
+            return [Outcome("retry", "sms gateway timed out")] * len(messages)
+        except httpx.HTTPError as exc:
+            return [Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")] * len(messages)
+        if response.status_code >= 300:
+            return [self._outcome(response)] * len(messages)
+        results = {r.get("reference"): r for r in response.json().get("results", [])}
+        return [Outcome("sent") if results.get(ref, {}).get("status") == "accepted"
+                else Outcome("failed", f"sms gateway refused the number ({results.get(ref, {}).get('error', 'no result')})")
+                for ref, _ in messages]
+
+    @staticmethod
+    def _outcome(response: httpx.Response) -> Outcome:
         if response.status_code < 300:
             return Outcome("sent")
         if response.status_code == 429:

@@ -14,13 +14,18 @@ class SharedRateLimit:
         self._provider = provider
         self._per_second = per_second
 
-    async def acquire(self) -> int:
-        """Wait until this replica may make one more call to the provider; returns the granted second."""
+    async def acquire(self, messages: int = 1) -> int:
+        """Wait until this replica may send `messages` more through the provider (granted over as many
+        seconds as the limit needs); returns the second of the last grant."""
         while True:
             second = int(time.time())
             key = f"careplan:ratelimit:{self._provider}:{second}"
             async with self._redis.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(key).expire(key, 2).execute()
-            if count <= self._per_second:
+                count, _ = await pipe.incrby(key, messages).expire(key, 2).execute()
+            granted = min(messages, max(0, self._per_second - (count - messages)))
+            if granted < messages:  # give back what this second can not take, for the other replicas
+                await self._redis.decrby(key, messages - granted)
+            messages -= granted
+            if messages == 0:
                 return second
             await asyncio.sleep(max(0.0, second + 1 - time.time()) + 0.001)

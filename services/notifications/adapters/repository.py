@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -49,27 +49,49 @@ class NotificationsRepository:
         return PlanRecipient.model_validate(doc) if doc else None
 
     async def save_plan(self, plan: PlanRecipient, session: Session) -> None:
-        await self.plans.replace_one({"_id": plan.plan_id}, {"_id": plan.plan_id, **plan.model_dump()}, upsert=True,
-                                     session=session)
+        """Upsert the plan's fields (the copy of the patient's preferences on it is left as it is)."""
+        await self.plans.update_one({"_id": plan.plan_id}, {"$set": plan.model_dump()}, upsert=True, session=session)
 
     async def plans_by_id(self, plan_ids: list[str]) -> list[PlanRecipient]:
         return [PlanRecipient.model_validate(d) for d in await find_by_ids(self.plans, plan_ids)]
 
-    def stream_plan_ids(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """Every matching plan id, streamed by the server in batches (never all in memory)."""
-        return aiter(self.plans.find(query, {"_id": 1}).batch_size(1000))
+    def stream_recipients(self, query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Every matching plan with its copy of the patient's preferences, streamed by the server in
+        batches (never all in memory)."""
+        projection = {"_id": 1, "unit_id": 1, "patient_personnummer": 1, "protected_identity": 1, "preferences": 1}
+        return aiter(self.plans.find(query, projection).batch_size(1000))
 
     # -- preferences and staff -----------------------------------------------------------------
     async def get_preferences(self, personnummer: str) -> Preferences:
-        doc = await self.preferences.find_one({"_id": personnummer}, {"_id": 0})
+        doc = await self.preferences.find_one({"_id": personnummer}, {"_id": 0, "version": 0})
         return Preferences.model_validate(doc) if doc else Preferences()
 
     async def preferences_of(self, personnummers: list[str]) -> dict[str, Preferences]:
-        found = {d.pop("_id"): Preferences.model_validate(d) for d in await find_by_ids(self.preferences, personnummers)}
+        docs = await find_by_ids(self.preferences, personnummers, {"version": 0})
+        found = {d.pop("_id"): Preferences.model_validate(d) for d in docs}
         return {p: found.get(p, Preferences()) for p in personnummers}
 
     async def save_preferences(self, personnummer: str, preferences: Preferences) -> None:
-        await self.preferences.replace_one({"_id": personnummer}, preferences.model_dump(), upsert=True)
+        """Store the patient's choice, numbered, then copy it onto their plans (for announcements)."""
+        doc = await self.preferences.find_one_and_update(
+            {"_id": personnummer}, {"$set": preferences.model_dump(mode="json"), "$inc": {"version": 1}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        await self._copy_preferences_to_plans(personnummer, doc, None)
+
+    async def copy_preferences_to_plans(self, personnummer: str, session: Session) -> None:
+        """Bring the copy of the patient's preferences on their plans up to date (e.g. a new plan)."""
+        doc = await self.preferences.find_one({"_id": personnummer}, session=session)
+        if doc is not None:
+            await self._copy_preferences_to_plans(personnummer, doc, session)
+
+    async def _copy_preferences_to_plans(self, personnummer: str, doc: dict[str, Any], session: Session) -> None:
+        # Only over an older copy: writers racing (a preference change, a plan start) end with the newest.
+        version = doc.get("version", 0)
+        copy = {k: v for k, v in doc.items() if k not in ("_id", "version")}
+        await self.plans.update_many(
+            {"patient_personnummer": personnummer,
+             "$or": [{"preferences_version": {"$lt": version}}, {"preferences_version": None}]},
+            {"$set": {"preferences": copy, "preferences_version": version}}, session=session)
 
     async def save_staff(self, hsa_id: str, member: StaffMember) -> None:
         await self.staff.replace_one({"_id": hsa_id}, member.model_dump(), upsert=True)

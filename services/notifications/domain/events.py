@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
+from services.notifications.domain.model import FanoutRecipient
 from shared.events import DEAD_LETTER_TOPIC, Event, Topic
 
 NOTIFICATIONS_TOPIC = Topic(name="careplan.notifications.v1", partitions=6,
@@ -66,14 +69,16 @@ class AnnouncementRequested(Event):
 
 
 class AnnouncementBatch(Event):
-    """Up to a few hundred recipients (plan ids) of one announcement."""
+    """Up to a few hundred recipients of one announcement (internal work topic), each with the channels
+    and addresses they had chosen as the announcement fanned out, so a worker need not look them up."""
 
     ce_type: ClassVar[str] = "se.careplan.notifications.announcement_batch.v1"
     topic: ClassVar[Topic] = WORK_TOPIC
     key_field: ClassVar[str] = "batch_id"
     batch_id: str
     announcement_id: str
-    plan_ids: list[str]
+    recipients: list[FanoutRecipient] = []
+    plan_ids: list[str] = Field(default=[], description="Earlier form of the batch (looked up by the worker).")
 
 
 class DeliveriesDue(Event):

@@ -25,6 +25,22 @@ class PlanRecipient(BaseModel):
     active: bool = True
 
 
+class FanoutRecipient(BaseModel):
+    """One patient of an announcement batch, with the channels chosen as of the fan-out."""
+
+    plan_id: str
+    unit_id: str
+    personnummer: str
+    protected_identity: bool = False
+    addresses: dict[Channel, str | None] = Field(description="Chosen channel → address (the inbox has none).")
+
+    @classmethod
+    def of(cls, plan: PlanRecipient, preferences: Preferences) -> FanoutRecipient:
+        return cls(plan_id=plan.plan_id, unit_id=plan.unit_id, personnummer=plan.patient_personnummer,
+                   protected_identity=plan.protected_identity,
+                   addresses={c: preferences.address(c) for c in preferences.channels()})
+
+
 class Preferences(BaseModel):
     """A patient's own choice of channels (the inbox is always on)."""
 
@@ -56,6 +72,11 @@ class Preferences(BaseModel):
         if self.sms_enabled and not self.phone:
             raise ValueError("phone is required when sms_enabled is true")
         return self
+
+    def address(self, channel: Channel) -> str | None:
+        if channel == "email":
+            return str(self.email) if self.email else None
+        return self.phone if channel == "sms" else None
 
     def channels(self) -> list[Channel]:
         chosen: list[Channel] = ["inbox"]

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from services.notifications.adapters.providers import Outcome, Provider
+from services.notifications.adapters.providers import BatchProvider, Outcome, Provider
 from services.notifications.adapters.rate_limit import SharedRateLimit
 from services.notifications.adapters.repository import NotificationsRepository
 from services.notifications.domain import events
@@ -30,8 +30,9 @@ FINAL = ("sent", "failed")
 class Deliverer:
     def __init__(self, uow: UnitOfWork, repo: NotificationsRepository, timers: TimerStore,
                  providers: dict[str, Provider], limits: dict[str, SharedRateLimit], *, pepper: str,
-                 concurrency: int = 64) -> None:
+                 concurrency: int = 64, batch_sizes: dict[str, int] | None = None) -> None:
         self.uow = uow
+        self._batch_sizes = batch_sizes or {}
         self._pepper = pepper
         self.repo = repo
         self.timers = timers
@@ -52,14 +53,28 @@ class Deliverer:
         if not pending:
             return
         inbox = [d for d in pending if d.channel == "inbox"]
-        external = [d for d in pending if d.channel != "inbox"]
         results = list(zip(inbox, await self._to_inboxes(inbox), strict=True))
-        results += zip(external, await asyncio.gather(*(self._attempt_one(d) for d in external)), strict=True)
+        singles: list[tuple[Delivery, Text]] = []
+        batched: list[tuple[Delivery, Text]] = []
+        for delivery in (d for d in pending if d.channel != "inbox"):
+            checked = self._check(delivery)
+            if isinstance(checked, Outcome):
+                results.append((delivery, checked))
+            else:
+                (batched if self._batch_sizes.get(delivery.channel, 1) > 1 else singles).append((delivery, checked))
+        groups = self._batches(batched)
+        single_outcomes, group_outcomes = await asyncio.gather(
+            asyncio.gather(*(self._send_one(d, text) for d, text in singles)),
+            asyncio.gather(*(self._send_batch(group) for group in groups)))
+        results += zip((d for d, _ in singles), single_outcomes, strict=True)
+        for group, outcomes in zip(groups, group_outcomes, strict=True):
+            results += zip((d for d, _ in group), outcomes, strict=True)
         fallbacks = await self.uow.run(lambda tx: self._record(results, tx))
         if fallbacks:
             await self.deliver(fallbacks)
 
-    async def _attempt_one(self, delivery: Delivery) -> Outcome:
+    def _check(self, delivery: Delivery) -> Outcome | Text:
+        """The text to send, or the outcome already known (quiet hours, a missing variable or address)."""
         now = self.uow.clock.now()
         if delivery.channel == "sms" and (allowed := sms_allowed_at(now)) > now:
             return Outcome("retry", "sms quiet hours", (allowed - now).total_seconds())
@@ -69,10 +84,29 @@ class Deliverer:
             return Outcome("failed", str(exc))
         if not delivery.address:
             return Outcome("failed", f"no {delivery.channel} address")
+        return text
+
+    async def _send_one(self, delivery: Delivery, text: Text) -> Outcome:
         async with self._slots:
             await self.limits[delivery.channel].acquire()
             return await self.providers[delivery.channel].send(delivery_id=delivery.id, address=delivery.address,
                                                                subject=text.subject, body=text.body)
+
+    def _batches(self, ready: list[tuple[Delivery, Text]]) -> list[list[tuple[Delivery, Text]]]:
+        """Deliveries with the same channel and text, in groups of at most the channel's batch size."""
+        same: dict[tuple[str, str, str], list[tuple[Delivery, Text]]] = {}
+        for delivery, text in ready:
+            same.setdefault((delivery.channel, text.subject, text.body), []).append((delivery, text))
+        return [group[i:i + self._batch_sizes[channel]] for (channel, _, _), group in same.items()
+                for i in range(0, len(group), self._batch_sizes[channel])]
+
+    async def _send_batch(self, group: list[tuple[Delivery, Text]]) -> list[Outcome]:
+        channel, text = group[0][0].channel, group[0][1]
+        provider: BatchProvider = self.providers[channel]  # type: ignore[assignment]
+        async with self._slots:
+            await self.limits[channel].acquire(len(group))
+            return await provider.send_batch([(d.id, d.address) for d, _ in group],  # type: ignore[misc]
+                                             subject=text.subject, body=text.body)
 
     async def _to_inboxes(self, deliveries: list[Delivery]) -> list[Outcome]:
         """The 1177 inbox is ours: one bulk write for the batch (an item id is its delivery id: once only)."""

@@ -11,7 +11,15 @@ from pydantic import BaseModel, Field
 
 from services.notifications.adapters.repository import NotificationsRepository
 from services.notifications.domain import events
-from services.notifications.domain.model import Announcement, Banner, Channel, Delivery, PlanRecipient, Preferences
+from services.notifications.domain.model import (
+    Announcement,
+    Banner,
+    Channel,
+    Delivery,
+    FanoutRecipient,
+    PlanRecipient,
+    Preferences,
+)
 from services.notifications.service_layer.delivery import Deliverer
 from shared.auth import Role, Staff
 from shared.consumer import DependencyNotReady
@@ -96,6 +104,7 @@ class NotificationsService:
     # -- the plans read model (transactional) --------------------------------------------------
     async def on_plan_started(self, event: PlanRecipient, _: ReceivedEvent, tx: Transaction) -> None:
         await self.repo.save_plan(event, tx.session)
+        await self.repo.copy_preferences_to_plans(event.patient_personnummer, tx.session)
 
     async def on_plan_ended(self, event: PlanRef, _: ReceivedEvent, tx: Transaction) -> None:
         plan = await self.repo.plan(event.plan_id, tx.session)
@@ -159,22 +168,28 @@ class NotificationsService:
                               custom: tuple[str, str] | None = None, variables: dict[str, str] | None = None) -> None:
         """One ledger entry per patient and channel (inbox always; e-mail/SMS as the patient chose)."""
         preferences = await self.repo.preferences_of(list({p.patient_personnummer for p in plans}))
+        recipients = [FanoutRecipient.of(p, preferences[p.patient_personnummer]) for p in plans]
+        await self.notify_recipients(recipients, trigger_id=trigger_id, trigger_kind=trigger_kind, template=template,
+                                     channels=channels, custom=custom, variables=variables)
+
+    async def notify_recipients(self, recipients: list[FanoutRecipient], *, trigger_id: str, trigger_kind: str,
+                                template: str, channels: list[Channel] | None = None,
+                                custom: tuple[str, str] | None = None, variables: dict[str, str] | None = None
+                                ) -> None:
         now = self.uow.clock.now()
         deliveries = []
-        for plan in plans:
-            chosen = preferences[plan.patient_personnummer]
-            for channel in chosen.channels():
+        for recipient in recipients:
+            ref = self.deliverer.recipient_ref(recipient.personnummer)
+            for channel, address in recipient.addresses.items():
                 if channels is not None and channel not in channels:
                     continue
                 deliveries.append(Delivery(
-                    id=Delivery.key(trigger_id, self.deliverer.recipient_ref(plan.patient_personnummer), channel),
-                    trigger_id=trigger_id,
-                    trigger_kind=trigger_kind, recipient_kind="patient", recipient=plan.patient_personnummer,
-                    channel=channel, address=_address(chosen, channel), template=template,
-                    variables={"unit_name": DEFAULT_UNIT_NAME, **(variables or {})},
+                    id=Delivery.key(trigger_id, ref, channel), trigger_id=trigger_id, trigger_kind=trigger_kind,
+                    recipient_kind="patient", recipient=recipient.personnummer, channel=channel, address=address,
+                    template=template, variables={"unit_name": DEFAULT_UNIT_NAME, **(variables or {})},
                     custom_subject=custom[0] if custom else None, custom_body=custom[1] if custom else None,
-                    protected_identity=plan.protected_identity, plan_id=plan.plan_id, unit_id=plan.unit_id,
-                    created_at=now))
+                    protected_identity=recipient.protected_identity, plan_id=recipient.plan_id,
+                    unit_id=recipient.unit_id, created_at=now))
         await self.deliverer.deliver(deliveries)
 
     async def notify_staff(self, hsa_ids: list[str], *, trigger_id: str, trigger_kind: str, template: str,
@@ -226,11 +241,11 @@ class NotificationsService:
             query["unit_id"] = announcement.unit_id
         elif announcement.scope == "program_version":
             query |= {"program_id": announcement.program_id, "program_version": announcement.program_version}
-        batch: list[str] = []
+        batch: list[FanoutRecipient] = []
         batches = recipients = 0
         futures = []
-        async for doc in self.repo.stream_plan_ids(query):
-            batch.append(doc["_id"])
+        async for doc in self.repo.stream_recipients(query):
+            batch.append(_recipient(doc))
             recipients += 1
             if len(batch) == BATCH_SIZE:
                 futures.append(await self._publish_batch(announcement.id, batches, batch))
@@ -242,9 +257,9 @@ class NotificationsService:
             await future
         await self.repo.set_fanout_totals(announcement.id, batches, recipients)
 
-    async def _publish_batch(self, announcement_id: str, number: int, plan_ids: list[str]) -> Any:
+    async def _publish_batch(self, announcement_id: str, number: int, recipients: list[FanoutRecipient]) -> Any:
         batch = events.AnnouncementBatch(batch_id=f"{announcement_id}:{number}", announcement_id=announcement_id,
-                                         plan_ids=plan_ids)
+                                         recipients=recipients)
         record = EventRecord(id=batch.batch_id, ce_type=batch.ce_type, source=self.uow.source,
                              topic=batch.topic.name, key=batch.batch_id, time=self.uow.clock.now(),
                              data=batch.model_dump(mode="json"))
@@ -254,10 +269,15 @@ class NotificationsService:
         announcement = await self.repo.announcement(event.announcement_id)
         if announcement is None:
             return
-        plans = [p for p in await self.repo.plans_by_id(event.plan_ids) if p.active]
-        await self.notify_patients(plans, trigger_id=f"announcement:{announcement.id}", trigger_kind="announcement",
-                                   template="announcement", channels=announcement.channels,
-                                   custom=(announcement.subject, announcement.text), variables=announcement.variables)
+        recipients = event.recipients
+        if event.plan_ids:  # a batch of the earlier form, still on the topic: look its recipients up
+            plans = [p for p in await self.repo.plans_by_id(event.plan_ids) if p.active]
+            preferences = await self.repo.preferences_of(list({p.patient_personnummer for p in plans}))
+            recipients = [FanoutRecipient.of(p, preferences[p.patient_personnummer]) for p in plans]
+        await self.notify_recipients(recipients, trigger_id=f"announcement:{announcement.id}",
+                                     trigger_kind="announcement", template="announcement",
+                                     channels=announcement.channels, custom=(announcement.subject, announcement.text),
+                                     variables=announcement.variables)
 
     async def on_deliveries_due(self, event: events.DeliveriesDue, _: ReceivedEvent, __: Any) -> None:
         await self.deliverer.attempt(event.delivery_ids)
@@ -284,9 +304,9 @@ class NotificationsService:
         return preferences
 
 
-def _address(preferences: Preferences, channel: Channel) -> str | None:
-    if channel == "email":
-        return str(preferences.email) if preferences.email else None
-    if channel == "sms":
-        return preferences.phone
-    return None
+def _recipient(doc: dict[str, Any]) -> FanoutRecipient:
+    """A recipient from a plan document and its copy of the patient's preferences (inbox only if none)."""
+    chosen = Preferences.model_construct(**(doc.get("preferences") or {}))  # validated when it was saved
+    return FanoutRecipient(plan_id=doc["_id"], unit_id=doc["unit_id"], personnummer=doc["patient_personnummer"],
+                           protected_identity=doc.get("protected_identity", False),
+                           addresses={c: chosen.address(c) for c in chosen.channels()})
