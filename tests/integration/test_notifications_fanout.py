@@ -64,6 +64,9 @@ async def test_fan_out_survives_a_killed_service_without_loss_or_duplicates(plat
             return progress if progress["deliveries"].get("sent") == 2 * RECIPIENTS else None
 
         progress = await eventually(finished, timeout=120)
+        ledger = (await api.get(f"/announcements/{announcement_id}", params={"by_state": "true"},
+                                headers=admin)).json()
+        assert ledger["deliveries"] == {"sent": 2 * RECIPIENTS}  # the counters agree with the ledger
     assert progress["announcement"]["recipients"] == RECIPIENTS
     assert progress["deliveries"] == {"sent": 2 * RECIPIENTS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,6 +34,7 @@ class NotificationsRepository:
         self.inbox = db["inbox"]
         self.announcements = db["announcements"]
         self.banners = db["banners"]
+        self.tallies = db["announcement_tallies"]
 
     async def ensure_indexes(self) -> None:
         await self.plans.create_index([("unit_id", ASCENDING)])
@@ -42,6 +44,7 @@ class NotificationsRepository:
         await self.staff.create_index([("unit_id", ASCENDING)])
         await self.deliveries.create_index([("trigger_id", ASCENDING)])
         await self.inbox.create_index([("personnummer", ASCENDING), ("created_at", DESCENDING)])
+        await self.tallies.create_index([("announcement_id", ASCENDING)])
 
     # -- plans (recipients) ------------------------------------------------------------------
     async def plan(self, plan_id: str, session: Session = None) -> PlanRecipient | None:
@@ -120,10 +123,31 @@ class NotificationsRepository:
         pipeline = [{"$match": {"trigger_id": trigger_id}}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
         return {d["_id"]: d["n"] async for d in await self.deliveries.aggregate(pipeline)}
 
-    async def record_outcomes(self, updates: dict[str, dict[str, Any]], session: Session) -> None:
-        if updates:
-            await self.deliveries.bulk_write([UpdateOne({"_id": i, "state": {"$ne": "sent"}}, {"$set": u})
-                                              for i, u in updates.items()], ordered=False, session=session)
+    async def record_outcomes(self, updates: dict[str, dict[str, Any]], session: Session) -> dict[str, int]:
+        """Store outcomes (never over a final one); returns how many became sent and failed by this call."""
+        counts = {"sent": 0, "failed": 0}
+        for final in (None, "sent", "failed"):
+            chosen = [UpdateOne({"_id": i, "state": {"$nin": ["sent", "failed"]}}, {"$set": u})
+                      for i, u in updates.items() if (u["state"] if u["state"] in counts else None) == final]
+            if chosen:
+                result = await self.deliveries.bulk_write(chosen, ordered=False, session=session)
+                if final:
+                    counts[final] += result.modified_count
+        return counts
+
+    async def count_announcement_outcomes(self, announcement_id: str, counts: dict[str, int],
+                                          session: Session) -> None:
+        """One small tally per recorded batch (an insert: concurrent workers never contend on a counter)."""
+        if any(counts.values()):
+            await self.tallies.insert_one({"_id": str(uuid.uuid4()), "announcement_id": announcement_id, **counts},
+                                          session=session)
+
+    async def announcement_outcomes(self, announcement_id: str) -> dict[str, int]:
+        """Deliveries sent and failed so far: the sum of the announcement's tallies (a few per batch)."""
+        pipeline = [{"$match": {"announcement_id": announcement_id}},
+                    {"$group": {"_id": None, "sent": {"$sum": "$sent"}, "failed": {"$sum": "$failed"}}}]
+        totals = [d async for d in await self.tallies.aggregate(pipeline)]
+        return {k: totals[0][k] for k in ("sent", "failed") if totals and totals[0][k]}
 
     # -- inbox and announcements ---------------------------------------------------------------
     async def add_inbox_items(self, items: list[InboxItem]) -> None:

@@ -102,13 +102,17 @@ async def my_banners(svc: Service, patient: PatientUser) -> list[Banner]:
 
 
 @router.get("/announcements/{announcement_id}", tags=["announcements"],
-            summary="Fan-out progress: batches, recipients and deliveries by state")
-async def announcement_progress(announcement_id: str, svc: Service,
-                                by: Annotated[Staff, require_staff()]) -> dict[str, Any]:
+            summary="Fan-out progress: batches, recipients, and deliveries sent and failed so far (tallies; "
+                    "by_state=true counts every state in the ledger, which reads every delivery)")
+async def announcement_progress(announcement_id: str, svc: Service, by: Annotated[Staff, require_staff()],
+                                by_state: bool = False) -> dict[str, Any]:
     announcement = await svc.repo.announcement(announcement_id)
     if announcement is None or (announcement.unit_id and announcement.unit_id != by.unit_id):
         raise NotFound("no such announcement")
-    states = await svc.repo.count_states(f"announcement:{announcement_id}")
+    if by_state:
+        states = await svc.repo.count_states(f"announcement:{announcement_id}")
+    else:
+        states = await svc.repo.announcement_outcomes(announcement_id)
     return {"announcement": announcement.model_dump(mode="json"), "deliveries": states}
 
 

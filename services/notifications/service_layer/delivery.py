@@ -169,8 +169,21 @@ class Deliverer:
         for trigger_id, delivered in fanned_out.items():
             tx.publish(events.AnnouncementDeliveries(batch_key=delivered[0], trigger_id=trigger_id,
                                                      delivery_ids=delivered))
-        await self.repo.record_outcomes(updates, tx.session)
+        await self._store_outcomes(updates, results, tx)
         return fallbacks
+
+    async def _store_outcomes(self, updates: dict[str, dict[str, Any]], results: list[tuple[Delivery, Outcome]],
+                              tx: Transaction) -> None:
+        """Outcomes to the ledger; an announcement's progress counts each delivery that became final once."""
+        announced: dict[str, set[str]] = {}
+        for delivery, _ in results:
+            if delivery.trigger_kind == "announcement":
+                announced.setdefault(delivery.trigger_id, set()).add(delivery.id)
+        for trigger_id, ids in announced.items():
+            counts = await self.repo.record_outcomes({i: updates[i] for i in ids}, tx.session)
+            await self.repo.count_announcement_outcomes(trigger_id.removeprefix("announcement:"), counts, tx.session)
+        counted = set().union(*announced.values())
+        await self.repo.record_outcomes({i: u for i, u in updates.items() if i not in counted}, tx.session)
 
     async def _fallback(self, delivery: Delivery, now: Any) -> Delivery | None:
         """An SMS that failed for good goes by e-mail instead, if the patient enabled e-mail."""
