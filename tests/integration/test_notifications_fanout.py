@@ -79,3 +79,33 @@ async def test_fan_out_survives_a_killed_service_without_loss_or_duplicates(plat
     inbox = service_db(platform, client, "notifications")["inbox"]
     assert await inbox.count_documents({"_id": {"$regex": f"^{re.escape(prefix)}"}}) == RECIPIENTS
     await client.close()
+
+
+async def test_a_number_the_gateway_refuses_in_a_batch_fails_alone(platform: Platform, tokens: Tokens) -> None:
+    unit = "SE2321000016-FAN02"
+    client: AsyncMongoClient[dict] = AsyncMongoClient(platform.addresses.mongodb_uri)
+    db = service_db(platform, client, "notifications")
+    numbers = ["+46701230001", "0701230002", "+46701230003"]  # the middle one never passed our validation
+    for i, number in enumerate(numbers):
+        chosen = {"email_enabled": False, "email": None, "sms_enabled": True, "phone": number}
+        await db["plans"].insert_one({"_id": f"refused-plan-{i}", "plan_id": f"refused-plan-{i}", "unit_id": unit,
+                                      "patient_personnummer": f"1991{i:08d}", "protected_identity": False,
+                                      "program_id": "p", "program_version": "1",
+                                      "responsible_hsa_id": "SE2321000016-T001", "active": True,
+                                      "preferences": chosen, "preferences_version": 1})
+    await client.close()
+    admin = bearer(tokens.staff(Role.PATIENT_ADMIN, unit=unit))
+    async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        created = await api.post("/announcements", headers=admin, json={
+            "scope": "unit", "subject": "Info", "text": "Nytt telefonnummer till mottagningen.", "channels": ["sms"]})
+        announcement_id = created.json()["id"]
+
+        async def finished() -> dict | None:
+            progress = (await api.get(f"/announcements/{announcement_id}", headers=admin)).json()
+            return progress if sum(progress["deliveries"].values()) == 3 else None
+        assert (await eventually(finished, timeout=60))["deliveries"] == {"sent": 2, "failed": 1}
+        states = (await api.get(f"/triggers/announcement:{announcement_id}/deliveries", headers=admin)).json()
+    assert sorted(d["state"] for d in states) == ["failed", "sent", "sent"]
+    assert "refused the number" in next(d["last_error"] for d in states if d["state"] == "failed")
+    sent = [m["to"] for m in received(platform, "sms") if m["key"].startswith(f"announcement:{announcement_id}|")]
+    assert sorted(sent) == ["+46701230001", "+46701230003"]
