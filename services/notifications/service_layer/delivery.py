@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifications.adapters.providers import BatchProvider, Outcome, Provider
@@ -139,6 +139,7 @@ class Deliverer:
         updates: dict[str, dict[str, Any]] = {}
         fallbacks: list[Delivery] = []
         fanned_out: dict[str, list[str]] = {}
+        retries: dict[tuple[datetime, str, int], list[str]] = {}
         for delivery, outcome in results:
             common = {"delivery_id": delivery.id, "trigger_id": delivery.trigger_id, "channel": delivery.channel}
             attempts = delivery.attempts + (0 if outcome.reason == "sms quiet hours" else 1)
@@ -153,10 +154,10 @@ class Deliverer:
                 wait = (timedelta(seconds=outcome.retry_after_seconds) if outcome.retry_after_seconds is not None
                         else backoff(attempts))
                 state = "deferred" if outcome.reason == "sms quiet hours" else "queued"
+                due = _whole_second(now + wait)
                 updates[delivery.id] = {"state": state, "attempts": attempts, "last_error": outcome.reason,
-                                        "next_attempt_at": now + wait}
-                await self.timers.schedule(f"{RETRY_TIMER}:{delivery.id}:{attempts}:{state}", RETRY_TIMER,
-                                           now + wait, {"delivery_id": delivery.id}, session=tx.session)
+                                        "next_attempt_at": due}
+                retries.setdefault((due, state, attempts), []).append(delivery.id)
             else:
                 reason = outcome.reason if outcome.status == "failed" else f"gave up after {attempts}: {outcome.reason}"
                 updates[delivery.id] = {"state": "failed", "attempts": attempts, "last_error": reason}
@@ -169,6 +170,9 @@ class Deliverer:
         for trigger_id, delivered in fanned_out.items():
             tx.publish(events.AnnouncementDeliveries(batch_key=delivered[0], trigger_id=trigger_id,
                                                      delivery_ids=delivered))
+        for (due, state, attempts), ids in retries.items():  # one timer for all due at once (e.g. 08:00)
+            await self.timers.schedule(f"{RETRY_TIMER}:{ids[0]}:{attempts}:{state}", RETRY_TIMER, due,
+                                       {"delivery_ids": ids}, session=tx.session)
         await self._store_outcomes(updates, results, tx)
         return fallbacks
 
@@ -201,6 +205,11 @@ class Deliverer:
         return pseudonym(recipient, self._pepper)[:32]
 
     async def on_retry_timer(self, timer: Timer, tx: Transaction) -> None:
-        """A retry or deferral is due: hand it to a worker through the work topic."""
-        delivery_id = timer.payload["delivery_id"]
-        tx.publish(events.DeliveriesDue(key=delivery_id, delivery_ids=[delivery_id]))
+        """Retries or deferrals are due: hand them to a worker through the work topic."""
+        ids = timer.payload.get("delivery_ids") or [timer.payload["delivery_id"]]
+        tx.publish(events.DeliveriesDue(key=ids[0], delivery_ids=ids))
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """Rounded up to a whole second, so retries due together share one timer."""
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
