@@ -192,12 +192,19 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
         assert created.status_code == 201
         announcement_id = created.json()["id"]
 
-        async def done() -> dict | None:
-            progress = (await api.get(f"/announcements/{announcement_id}",
-                                      headers=bearer(tokens.staff(unit=unit)))).json()
-            return progress if progress["deliveries"].get("sent") == 10 else None
+        seen: list[dict] = []
 
-        progress = await eventually(done, timeout=30)
+        async def done() -> dict | None:
+            seen.append((await api.get(f"/announcements/{announcement_id}",
+                                       headers=bearer(tokens.staff(unit=unit)))).json())
+            return seen[-1] if seen[-1]["deliveries"].get("sent") == 10 else None
+
+        try:
+            progress = await eventually(done, timeout=30)
+        except AssertionError:
+            ledger = (await api.get(f"/announcements/{announcement_id}", params={"by_state": "true"},
+                                    headers=bearer(tokens.staff(unit=unit)))).json()
+            raise AssertionError(f"tallies {seen[-1]} ledger {ledger}") from None
         assert progress["announcement"]["recipients"] == 5
         for _, personnummer in patients:
             inbox = (await api.get("/me/inbox", headers=bearer(tokens.patient(personnummer)))).json()
