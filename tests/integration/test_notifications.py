@@ -200,7 +200,7 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
             return seen[-1] if seen[-1]["deliveries"].get("sent") == 10 else None
 
         try:
-            progress = await eventually(done, timeout=30)
+            progress = await eventually(done, timeout=60)
         except AssertionError:
             ledger = (await api.get(f"/announcements/{announcement_id}", params={"by_state": "true"},
                                     headers=bearer(tokens.staff(unit=unit)))).json()
