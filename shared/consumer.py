@@ -130,6 +130,8 @@ class EventConsumer:
             return
         except Exception as exc:  # noqa: BLE001 - sorted below: transient, refused, or failing
             if is_transient(exc):
+                log.warning("event type %s not processed yet (%s); it will be delivered again",
+                            event.ce_type, type(exc).__name__)
                 raise  # not committed: delivered again once the infrastructure is back
             if isinstance(exc, PermanentFailure):
                 await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")

@@ -204,7 +204,9 @@ async def test_a_unit_announcement_reaches_every_patient_once(platform: Platform
         except AssertionError:
             ledger = (await api.get(f"/announcements/{announcement_id}", params={"by_state": "true"},
                                     headers=bearer(tokens.staff(unit=unit)))).json()
-            raise AssertionError(f"tallies {seen[-1]} ledger {ledger}") from None
+            log = (platform.state_dir / "logs" / "notifications.log").read_text().splitlines()
+            warnings = [line for line in log if '"level": "INFO"' not in line][-10:]
+            raise AssertionError(f"tallies {seen[-1]} ledger {ledger} warnings {warnings}") from None
         assert progress["announcement"]["recipients"] == 5
         for _, personnummer in patients:
             inbox = (await api.get("/me/inbox", headers=bearer(tokens.patient(personnummer)))).json()
