@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -11,9 +12,21 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def to_document(model: BaseModel) -> dict[str, Any]:
-    doc = model.model_dump()
+    """The model as a document; calendar dates (BSON has no date-only type) as ISO text, which
+    pydantic reads back."""
+    doc = _dates_as_text(model.model_dump())
     doc["_id"] = doc.pop("id")
     return doc
+
+
+def _dates_as_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def from_document(cls: type[M], doc: dict[str, Any] | None) -> M | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -16,11 +15,6 @@ from services.forms.domain.model import Flag, PlanForms, Response
 from shared.documents import from_document, to_document
 
 Session = AsyncClientSession | None
-
-
-def _dates_as_text(doc: dict[str, Any]) -> dict[str, Any]:
-    """BSON has no date-only type: calendar dates are stored as ISO text (and read back by pydantic)."""
-    return {k: v.isoformat() if isinstance(v, date) and not isinstance(v, datetime) else v for k, v in doc.items()}
 
 
 class FormsRepository:
@@ -104,7 +98,7 @@ class FormsRepository:
 
     # -- batteries -----------------------------------------------------------------------------
     async def save_battery(self, battery: Battery, session: Session) -> None:
-        await self.batteries.replace_one({"_id": battery.id}, _dates_as_text(to_document(battery)), upsert=True,
+        await self.batteries.replace_one({"_id": battery.id}, to_document(battery), upsert=True,
                                          session=session)
 
     async def battery(self, battery_id: str, session: Session = None) -> Battery | None:
@@ -138,7 +132,7 @@ class FormsRepository:
 
     # -- activity plans ------------------------------------------------------------------------
     async def save_activity_plan(self, plan: ActivityPlan, session: Session) -> None:
-        await self.activity_plans.replace_one({"_id": plan.id}, _dates_as_text(to_document(plan)), upsert=True,
+        await self.activity_plans.replace_one({"_id": plan.id}, to_document(plan), upsert=True,
                                               session=session)
 
     async def activity_plan(self, activity_plan_id: str, session: Session = None) -> ActivityPlan | None:

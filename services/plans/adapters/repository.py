@@ -14,6 +14,7 @@ from services.plans.domain.flags import Flag
 from services.plans.domain.lists import ListFilter
 from services.plans.domain.plan import Plan, PlanStatus
 from services.plans.domain.program import ProgramVersion
+from shared.documents import from_document, to_document
 from shared.errors import Conflict
 from shared.unit_of_work import ConcurrentModification
 
@@ -85,17 +86,17 @@ class PlanRepository:
         except DuplicateKeyError:
             raise Conflict("the patient already has an active plan of this program at this unit",
                            field="program_id") from None
-        await self._plans.insert_one(_document(plan), session=session)
+        await self._plans.insert_one(to_document(plan), session=session)
 
     async def get(self, plan_id: str, session: Session = None) -> Plan | None:
         doc = await self._plans.find_one({"_id": plan_id}, session=session)
-        return _plan(doc) if doc else None
+        return from_document(Plan, doc)
 
     async def save(self, plan: Plan, session: Session) -> None:
         """Write a changed plan; fails if it changed since it was read (the unit of work then re-runs)."""
         expected = plan.revision
         plan.revision += 1
-        fields = {k: v for k, v in _document(plan).items() if k not in READ_MODEL_FIELDS}
+        fields = {k: v for k, v in to_document(plan).items() if k not in READ_MODEL_FIELDS}
         result = await self._plans.update_one({"_id": plan.id, "revision": expected}, {"$set": fields},
                                               session=session)
         if result.matched_count != 1:
@@ -105,7 +106,7 @@ class PlanRepository:
 
     async def for_patient(self, personnummer: str) -> list[Plan]:
         cursor = self._plans.find({"patient_personnummer": personnummer}).sort("started_at", DESCENDING)
-        return [_plan(doc) async for doc in cursor]
+        return [from_document(Plan, d) async for d in cursor]  # type: ignore[misc]
 
     async def for_unit(self, unit_id: str, *, status: PlanStatus, filters: ListFilter, skip: int,
                        limit: int) -> tuple[list[Plan], int]:
@@ -121,22 +122,8 @@ class PlanRepository:
             query["flags.0"] = {"$exists": filters.flagged}
         total = await self._plans.count_documents(query)
         cursor = self._plans.find(query).sort([("started_at", DESCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit)
-        return [_plan(doc) async for doc in cursor], total
+        return [from_document(Plan, d) async for d in cursor], total  # type: ignore[misc]
 
-
-def _document(plan: Plan) -> dict[str, Any]:
-    doc = plan.model_dump(mode="python")
-    doc["_id"] = doc.pop("id")
-    for entry in doc["planning"]:  # BSON has no date type: store dates as ISO strings
-        if entry.get("exact_date") is not None:
-            entry["exact_date"] = entry["exact_date"].isoformat()
-    return doc
-
-
-def _plan(doc: dict[str, Any]) -> Plan:
-    doc = dict(doc)
-    doc["id"] = doc.pop("_id")
-    return Plan.model_validate(doc)
 
 
 class FlagStore:
