@@ -64,6 +64,18 @@ class FanoutReport:
         ]
 
 
+def recipient_documents(plan_id: str, unit_id: str, personnummer: str, chosen: dict[str, Any]
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A plan in notifications' read model, with the copy of its patient's preferences that the fan-out
+    reads, and the preferences themselves: what the service keeps once it has seen the plan start and
+    the patient's choice."""
+    plan = {"_id": plan_id, "plan_id": plan_id, "unit_id": unit_id, "patient_personnummer": personnummer,
+            "protected_identity": False, "program_id": "loadtest", "program_version": "1",
+            "responsible_hsa_id": "SE2321000016-LOAD", "active": True, "preferences": chosen,
+            "preferences_version": 1}
+    return plan, {"_id": personnummer, **chosen, "version": 1}
+
+
 async def seed_recipients(target: FanoutTarget, unit_id: str, count: int, channels: list[str],
                           chunk: int = 5000) -> None:
     """N patients of one unit in notifications' read model, with the chosen channels enabled."""
@@ -74,14 +86,11 @@ async def seed_recipients(target: FanoutTarget, unit_id: str, count: int, channe
         plans, preferences = [], []
         for i in range(start, min(count, start + chunk)):
             person = f"load-{tag}-{i}"
-            chosen = {"email_enabled": "email" in channels, "email": f"{person}@loadtest.example.se",
-                      "sms_enabled": "sms" in channels, "phone": f"+4670{i:07d}"}
-            # the preferences, and their copy on the plan that the fan-out reads (as the service keeps it)
-            plans.append({"_id": f"load-plan-{tag}-{i}", "plan_id": f"load-plan-{tag}-{i}", "unit_id": unit_id,
-                          "patient_personnummer": person, "protected_identity": False, "program_id": "loadtest",
-                          "program_version": "1", "responsible_hsa_id": "SE2321000016-LOAD", "active": True,
-                          "preferences": chosen, "preferences_version": 1})
-            preferences.append({"_id": person, **chosen, "version": 1})
+            plan, chosen = recipient_documents(f"load-plan-{tag}-{i}", unit_id, person, {
+                "email_enabled": "email" in channels, "email": f"{person}@loadtest.example.se",
+                "sms_enabled": "sms" in channels, "phone": f"+4670{i:07d}"})
+            plans.append(plan)
+            preferences.append(chosen)
         await db["preferences"].insert_many(preferences)
         await db["plans"].insert_many(plans)
     await client.close()

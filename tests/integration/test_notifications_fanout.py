@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from launcher.loadtest import recipient_documents
 from launcher.stack import Platform
 from shared.auth import Role
 from tests.conftest import Tokens, bearer, service_db
@@ -24,17 +25,11 @@ async def seed_recipients(platform: Platform, count: int) -> None:
     """Recipients in notifications' own read model (as if their plans' start events had been consumed)."""
     client: AsyncMongoClient[dict] = AsyncMongoClient(platform.addresses.mongodb_uri)
     db = service_db(platform, client, "notifications")
-    plans, preferences = [], []
-    for i in range(count):
-        personnummer = f"1990{i:08d}"  # recipients' ids only: this test never validates them
-        chosen = {"email_enabled": False, "email": None, "sms_enabled": True, "phone": f"+4670{i:07d}"}
-        plans.append({"_id": f"fan-plan-{i}", "plan_id": f"fan-plan-{i}", "unit_id": FANOUT_UNIT,
-                      "patient_personnummer": personnummer, "protected_identity": False, "program_id": "p",
-                      "program_version": "1", "responsible_hsa_id": "SE2321000016-T001", "active": True,
-                      "preferences": chosen, "preferences_version": 1})
-        preferences.append({"_id": personnummer, **chosen, "version": 1})
-    await db["preferences"].insert_many(preferences)
-    await db["plans"].insert_many(plans)
+    documents = [recipient_documents(f"fan-plan-{i}", FANOUT_UNIT, f"1990{i:08d}",  # ids only: never validated
+                                     {"email_enabled": False, "email": None, "sms_enabled": True,
+                                      "phone": f"+4670{i:07d}"}) for i in range(count)]
+    await db["preferences"].insert_many([chosen for _, chosen in documents])
+    await db["plans"].insert_many([plan for plan, _ in documents])
     await client.close()
 
 
@@ -87,12 +82,9 @@ async def test_a_number_the_gateway_refuses_in_a_batch_fails_alone(platform: Pla
     db = service_db(platform, client, "notifications")
     numbers = ["+46701230001", "0701230002", "+46701230003"]  # the middle one never passed our validation
     for i, number in enumerate(numbers):
-        chosen = {"email_enabled": False, "email": None, "sms_enabled": True, "phone": number}
-        await db["plans"].insert_one({"_id": f"refused-plan-{i}", "plan_id": f"refused-plan-{i}", "unit_id": unit,
-                                      "patient_personnummer": f"1991{i:08d}", "protected_identity": False,
-                                      "program_id": "p", "program_version": "1",
-                                      "responsible_hsa_id": "SE2321000016-T001", "active": True,
-                                      "preferences": chosen, "preferences_version": 1})
+        plan, _ = recipient_documents(f"refused-plan-{i}", unit, f"1991{i:08d}",
+                                      {"email_enabled": False, "email": None, "sms_enabled": True, "phone": number})
+        await db["plans"].insert_one(plan)
     await client.close()
     admin = bearer(tokens.staff(Role.PATIENT_ADMIN, unit=unit))
     async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
