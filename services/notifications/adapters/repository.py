@@ -126,13 +126,15 @@ class NotificationsRepository:
     async def record_outcomes(self, updates: dict[str, dict[str, Any]], session: Session) -> dict[str, int]:
         """Store outcomes (never over a final one); returns how many became sent and failed by this call."""
         counts = {"sent": 0, "failed": 0}
-        for final in (None, "sent", "failed"):
-            chosen = [UpdateOne({"_id": i, "state": {"$nin": ["sent", "failed"]}}, {"$set": u})
-                      for i, u in updates.items() if (u["state"] if u["state"] in counts else None) == final]
-            if chosen:
-                result = await self.deliveries.bulk_write(chosen, ordered=False, session=session)
-                if final:
-                    counts[final] += result.modified_count
+        by_outcome: dict[str | None, list[UpdateOne]] = {}  # one write per final state, to count each
+        for delivery_id, update in updates.items():
+            final = update["state"] if update["state"] in counts else None
+            by_outcome.setdefault(final, []).append(
+                UpdateOne({"_id": delivery_id, "state": {"$nin": ["sent", "failed"]}}, {"$set": update}))
+        for final, writes in by_outcome.items():
+            result = await self.deliveries.bulk_write(writes, ordered=False, session=session)
+            if final:
+                counts[final] += result.modified_count
         return counts
 
     async def count_announcement_outcomes(self, announcement_id: str, counts: dict[str, int],

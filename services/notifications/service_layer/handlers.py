@@ -167,10 +167,13 @@ class NotificationsService:
                               template: str, channels: list[Channel] | None = None,
                               custom: tuple[str, str] | None = None, variables: dict[str, str] | None = None) -> None:
         """One ledger entry per patient and channel (inbox always; e-mail/SMS as the patient chose)."""
+        await self.notify_recipients(await self._recipients(plans), trigger_id=trigger_id, trigger_kind=trigger_kind,
+                                     template=template, channels=channels, custom=custom, variables=variables)
+
+    async def _recipients(self, plans: list[PlanRecipient]) -> list[FanoutRecipient]:
+        """The plans' patients with the channels they chose now."""
         preferences = await self.repo.preferences_of(list({p.patient_personnummer for p in plans}))
-        recipients = [FanoutRecipient.of(p, preferences[p.patient_personnummer]) for p in plans]
-        await self.notify_recipients(recipients, trigger_id=trigger_id, trigger_kind=trigger_kind, template=template,
-                                     channels=channels, custom=custom, variables=variables)
+        return [FanoutRecipient.of(p, preferences[p.patient_personnummer]) for p in plans]
 
     async def notify_recipients(self, recipients: list[FanoutRecipient], *, trigger_id: str, trigger_kind: str,
                                 template: str, channels: list[Channel] | None = None,
@@ -271,9 +274,7 @@ class NotificationsService:
             return
         recipients = event.recipients
         if event.plan_ids:  # a batch of the earlier form, still on the topic: look its recipients up
-            plans = [p for p in await self.repo.plans_by_id(event.plan_ids) if p.active]
-            preferences = await self.repo.preferences_of(list({p.patient_personnummer for p in plans}))
-            recipients = [FanoutRecipient.of(p, preferences[p.patient_personnummer]) for p in plans]
+            recipients = await self._recipients([p for p in await self.repo.plans_by_id(event.plan_ids) if p.active])
         await self.notify_recipients(recipients, trigger_id=f"announcement:{announcement.id}",
                                      trigger_kind="announcement", template="announcement",
                                      channels=announcement.channels, custom=(announcement.subject, announcement.text),
