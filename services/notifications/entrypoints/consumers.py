@@ -16,7 +16,7 @@ def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventCo
     plan = "se.careplan.plan."
     return [
         EventConsumer("notifications.plan-events", [PLANS_TOPIC], [
-            Subscription(f"{plan}started.v1", PlanRecipient, service.on_plan_started),
+            Subscription(f"{plan}started.v1", PlanRecipient, service.on_plan_started, transactional=False),
             Subscription(f"{plan}ended.v1", h.PlanRef, service.on_plan_ended),
             Subscription(f"{plan}responsible_changed.v1", h.ResponsibleChangedView, service.on_responsible_changed),
         ], runtime.uow, runtime.broker),

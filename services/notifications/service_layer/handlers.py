@@ -102,9 +102,12 @@ class NotificationsService:
         self.broker = broker
 
     # -- the plans read model (transactional) --------------------------------------------------
-    async def on_plan_started(self, event: PlanRecipient, _: ReceivedEvent, tx: Transaction) -> None:
-        await self.repo.save_plan(event, tx.session)
-        await self.repo.copy_preferences_to_plans(event.patient_personnummer, tx.session)
+    async def on_plan_started(self, event: PlanRecipient, _: ReceivedEvent, __: Any) -> None:
+        """Save the plan, then copy the patient's preferences onto it. Outside a transaction on purpose:
+        the copy must read the preferences after the plan is visible, so that a preference change
+        racing with the start either finds the plan or is found by the copy (both steps idempotent)."""
+        await self.repo.save_plan(event, None)
+        await self.repo.copy_preferences_to_plans(event.patient_personnummer, None)
 
     async def on_plan_ended(self, event: PlanRef, _: ReceivedEvent, tx: Transaction) -> None:
         plan = await self.repo.plan(event.plan_id, tx.session)
