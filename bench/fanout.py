@@ -28,7 +28,7 @@ from faststream.kafka import KafkaBroker
 from launcher.loadtest import FanoutTarget, run_fanout
 from launcher.stack import Platform, seconds_to_noon_stockholm
 from launcher.topics import create_topics
-from shared.events import Topic
+from shared.messaging.events import Topic
 
 MESSAGE_SIZE = 300  # bytes: about one delivery's worth of event
 
@@ -38,8 +38,13 @@ async def raw_ceiling(bootstrap: str, count: int) -> float:
     await create_topics(bootstrap, [Topic(name=topic, partitions=12)])
     payload = b"x" * MESSAGE_SIZE
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await producer.start()
     await consumer.start()
     started = time.perf_counter()
@@ -63,8 +68,9 @@ async def bare_hop(bootstrap: str, count: int) -> float:
     broker = KafkaBroker(bootstrap, acks="all", logger=None)
     publisher = broker.publisher(sink)
 
-    @broker.subscriber(source, group_id=f"hop-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.ACK)
+    @broker.subscriber(
+        source, group_id=f"hop-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest", ack_policy=AckPolicy.ACK
+    )
     async def hop(body: bytes) -> None:
         await publisher.publish(body)
 
@@ -104,28 +110,45 @@ def main() -> None:
     parser.add_argument("--hop-messages", type=int, default=20_000)
     args = parser.parse_args()
     channels = args.channels.split(",")
-    platform = Platform(Path(tempfile.mkdtemp(prefix="bench-fanout-")), mongo_in_memory=True,
-                        service_overrides={"notifications": {"SMS_RATE_LIMIT_PER_SECOND": "100000",
-                                                             "EMAIL_RATE_LIMIT_PER_SECOND": "100000",
-                                                             "CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm())}})
+    platform = Platform(
+        Path(tempfile.mkdtemp(prefix="bench-fanout-")),
+        mongo_in_memory=True,
+        service_overrides={
+            "notifications": {
+                "SMS_RATE_LIMIT_PER_SECOND": "100000",
+                "EMAIL_RATE_LIMIT_PER_SECOND": "100000",
+                "CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm()),
+            }
+        },
+    )
     try:
         addresses = platform.start_servers()
         raw = asyncio.run(raw_ceiling(addresses.kafka_bootstrap_servers, args.raw_messages))
         print(f"(1) raw aiokafka produce+consume   {raw:>10,.0f} msg/s  ({args.raw_messages:,} x {MESSAGE_SIZE} B)")
         hop = asyncio.run(bare_hop(addresses.kafka_bootstrap_servers, args.hop_messages))
-        print(f"(2) bare faststream hop            {hop:>10,.0f} msg/s  ({args.hop_messages:,} messages, one at a time)")
+        print(
+            f"(2) bare faststream hop            {hop:>10,.0f} msg/s  ({args.hop_messages:,} messages, one at a time)"
+        )
         platform.start_services(("notifications",))
         pid = platform.processes["notifications"].pid
-        target = FanoutTarget(notifications_url=platform.urls["notifications"], mongodb_uri=addresses.mongodb_uri,
-                              database="careplan_notifications", sinks_dir=Path(platform.sinks["directory"]),
-                              private_key=platform.private_key.read_bytes())
+        target = FanoutTarget(
+            notifications_url=platform.urls["notifications"],
+            mongodb_uri=addresses.mongodb_uri,
+            database="careplan_notifications",
+            sinks_dir=Path(platform.sinks["directory"]),
+            private_key=platform.private_key.read_bytes(),
+        )
         report = asyncio.run(run_fanout(target, args.recipients, channels, show_progress=False))
         rate = report.deliveries_per_second
-        print(f"(3) end-to-end fan-out             {rate:>10,.0f} deliveries/s  ({report.recipients:,} recipients, "
-              f"{','.join(channels)}, {report.seconds:.1f}s)")
+        print(
+            f"(3) end-to-end fan-out             {rate:>10,.0f} deliveries/s  ({report.recipients:,} recipients, "
+            f"{','.join(channels)}, {report.seconds:.1f}s)"
+        )
         print(f"ratio_vs_hop {rate / hop:.2f}   ratio_vs_raw {rate / raw:.3f}")
-        print(f"lost {report.lost}   duplicated {report.duplicated}   failed {report.failed}   "
-              f"latency p50 {report.latency_ms.get('p50', 0):,.0f} ms p99 {report.latency_ms.get('p99', 0):,.0f} ms")
+        print(
+            f"lost {report.lost}   duplicated {report.duplicated}   failed {report.failed}   "
+            f"latency p50 {report.latency_ms.get('p50', 0):,.0f} ms p99 {report.latency_ms.get('p99', 0):,.0f} ms"
+        )
         print(f"notifications peak memory (VmHWM) {peak_memory_mb(pid):,.0f} MB")
     finally:
         platform.stop()

@@ -32,9 +32,9 @@ from services.messaging.domain.sla import reply_deadline
 from services.messaging.service_layer.handlers import OVERDUE_TIMER, MessagingService
 from shared.audit import AuditLog
 from shared.clock import FixedClock
-from shared.timers import PENDING, TimerRunner, TimerStore, slot_of
-from shared.unit_of_work import OUTBOX_COLLECTION, UnitOfWork
-from shared.workflow import WorkflowRef
+from shared.observability.workflow import WorkflowRef
+from shared.storage.timers import PENDING, TimerRunner, TimerStore, slot_of
+from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SPREAD = timedelta(days=7)
@@ -64,12 +64,26 @@ def arrival(i: int, messages: int) -> datetime:
 
 def message_document(i: int, deadline: Any) -> dict[str, Any]:
     message_id = f"m-{i}"
-    sla = Sla(due_soon_at=deadline.due_soon_at, deadline=deadline.deadline,
-              workflow=WorkflowRef(kind="reply_sla", workflow_id=message_id, trace_id=uuid.uuid4().hex,
-                                   span_id=uuid.uuid4().hex[:16]))
-    message = Message(id=message_id, conversation_id=f"c-{i}", plan_id=f"p-{i}", unit_id="SE2321000016-BENCH",
-                      sender_kind="patient", sender_ref="patient", text="benchmark", status="sent",
-                      created_at=START, sent_at=START, sla=sla)
+    sla = Sla(
+        due_soon_at=deadline.due_soon_at,
+        deadline=deadline.deadline,
+        workflow=WorkflowRef(
+            kind="reply_sla", workflow_id=message_id, trace_id=uuid.uuid4().hex, span_id=uuid.uuid4().hex[:16]
+        ),
+    )
+    message = Message(
+        id=message_id,
+        conversation_id=f"c-{i}",
+        plan_id=f"p-{i}",
+        unit_id="SE2321000016-BENCH",
+        sender_kind="patient",
+        sender_ref="patient",
+        text="benchmark",
+        status="sent",
+        created_at=START,
+        sent_at=START,
+        sla=sla,
+    )
     doc = message.model_dump()
     doc["_id"] = doc.pop("id")
     return doc
@@ -79,8 +93,13 @@ async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> N
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     db = client[f"bench_sla_{uuid.uuid4().hex[:6]}"]
     clock = FixedClock(START)
-    uow = UnitOfWork(client, db, clock=clock, source="/careplan/messaging",
-                     audit_log=AuditLog(db, service="messaging", pepper="bench-pepper", clock=clock))
+    uow = MongoUnitOfWork(
+        client,
+        db,
+        clock=clock,
+        source="/careplan/messaging",
+        audit_log=AuditLog(db, service="messaging", pepper="bench-pepper", clock=clock),
+    )
     store = TimerStore(db, clock)
     await store.ensure_indexes()
     repo = MessagingRepository(db)
@@ -88,8 +107,10 @@ async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> N
     service = MessagingService(uow, repo, store)
 
     insert_rate, claim_rate = await baseline(db, schedule_samples)
-    print(f"baseline  insert_one {insert_rate:,.0f}/s   find_one_and_update {claim_rate:,.0f}/s "
-          f"({schedule_samples} ops each)")
+    print(
+        f"baseline  insert_one {insert_rate:,.0f}/s   find_one_and_update {claim_rate:,.0f}/s "
+        f"({schedule_samples} ops each)"
+    )
 
     deadline = reply_deadline(START)
     started = time.perf_counter()
@@ -97,8 +118,10 @@ async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> N
         await store.schedule(f"sample:{i}", "sample", deadline.overdue_at, {})
     schedule_seconds = time.perf_counter() - started
     await db["timers"].delete_many({"kind": "sample"})
-    print(f"timers    schedule (insert_one, unique key) {rate(schedule_samples, schedule_seconds)}"
-          f"   ratio vs raw insert {schedule_samples / schedule_seconds / insert_rate:.2f}")
+    print(
+        f"timers    schedule (insert_one, unique key) {rate(schedule_samples, schedule_seconds)}"
+        f"   ratio vs raw insert {schedule_samples / schedule_seconds / insert_rate:.2f}"
+    )
 
     started = time.perf_counter()
     batch = 5000
@@ -108,32 +131,54 @@ async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> N
         deadlines = [reply_deadline(arrival(offset + i, messages)) for i in range(count)]
         latest = max(latest, deadlines[-1].overdue_at)
         await db["messages"].insert_many([message_document(offset + i, d) for i, d in enumerate(deadlines)])
-        await db["timers"].insert_many([
-            {"_id": f"{OVERDUE_TIMER}:m-{offset + i}", "kind": OVERDUE_TIMER, "due_at": d.overdue_at,
-             "payload": {"message_id": f"m-{offset + i}"}, "status": PENDING, "attempts": 0, "owner": None,
-             "claim": None, "wake_at": d.overdue_at, "slot": slot_of(d.overdue_at), "created_at": START}
-            for i, d in enumerate(deadlines)])
+        await db["timers"].insert_many(
+            [
+                {
+                    "_id": f"{OVERDUE_TIMER}:m-{offset + i}",
+                    "kind": OVERDUE_TIMER,
+                    "due_at": d.overdue_at,
+                    "payload": {"message_id": f"m-{offset + i}"},
+                    "status": PENDING,
+                    "attempts": 0,
+                    "owner": None,
+                    "claim": None,
+                    "wake_at": d.overdue_at,
+                    "slot": slot_of(d.overdue_at),
+                    "created_at": START,
+                }
+                for i, d in enumerate(deadlines)
+            ]
+        )
     setup = time.perf_counter() - started
-    print(f"setup     {messages:,} open messages (arrivals over {SPREAD.days} days) with pending overdue timers "
-          f"in {setup:.1f}s ({rate(2 * messages, setup)} documents)")
+    print(
+        f"setup     {messages:,} open messages (arrivals over {SPREAD.days} days) with pending overdue timers "
+        f"in {setup:.1f}s ({rate(2 * messages, setup)} documents)"
+    )
 
     clock.set(latest + timedelta(days=1))  # the clock jumps past every deadline
-    workers = [TimerRunner(store, uow, {OVERDUE_TIMER: service.on_overdue}, owner=f"runner-{n}", clock=clock,
-                           poll_seconds=0.1) for n in range(runners)]
+    workers = [
+        TimerRunner(store, uow, {OVERDUE_TIMER: service.on_overdue}, owner=f"runner-{n}", clock=clock, poll_seconds=0.1)
+        for n in range(runners)
+    ]
     started = time.perf_counter()
     fired = sum(await asyncio.gather(*(w.fire_due() for w in workers)))
     fire_seconds = time.perf_counter() - started
-    print(f"fire      {fired:,} timers fired by {runners} runners in {fire_seconds:.1f}s: "
-          f"{rate(fired, fire_seconds)}   ratio vs raw find_one_and_update {fired / fire_seconds / claim_rate:.2f}")
+    print(
+        f"fire      {fired:,} timers fired by {runners} runners in {fire_seconds:.1f}s: "
+        f"{rate(fired, fire_seconds)}   ratio vs raw find_one_and_update {fired / fire_seconds / claim_rate:.2f}"
+    )
 
     still_pending = await db["timers"].count_documents({"status": {"$ne": "fired"}})
     overdue_events = await db[OUTBOX_COLLECTION].count_documents({"ce_type": "se.careplan.messaging.reply_overdue.v1"})
-    distinct = len(await db[OUTBOX_COLLECTION].distinct("data.message_id",
-                                                        {"ce_type": "se.careplan.messaging.reply_overdue.v1"}))
+    distinct = len(
+        await db[OUTBOX_COLLECTION].distinct("data.message_id", {"ce_type": "se.careplan.messaging.reply_overdue.v1"})
+    )
     flagged = await db["messages"].count_documents({"sla.state": "overdue"})
-    print(f"check     fired {fired:,} of {messages:,}; not fired {still_pending}; overdue events {overdue_events:,} "
-          f"for {distinct:,} distinct messages; messages flagged {flagged:,}; "
-          f"lost {messages - distinct}, duplicated {overdue_events - distinct}")
+    print(
+        f"check     fired {fired:,} of {messages:,}; not fired {still_pending}; overdue events {overdue_events:,} "
+        f"for {distinct:,} distinct messages; messages flagged {flagged:,}; "
+        f"lost {messages - distinct}, duplicated {overdue_events - distinct}"
+    )
     await client.drop_database(db.name)
     await client.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from launcher.catalogue import all_topics
-from shared.events import EVENT_TYPES
+from shared.messaging.events import EVENT_TYPES
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -55,9 +55,12 @@ def asyncapi_document() -> dict[str, Any]:
             "address": topic.name,
             "description": topic.description,
             "messages": channel_messages,
-            "bindings": {"kafka": {"partitions": topic.partitions,
-                                   **({"topicConfiguration": {"cleanup.policy": ["compact"]}} if topic.compacted
-                                      else {})}},
+            "bindings": {
+                "kafka": {
+                    "partitions": topic.partitions,
+                    **({"topicConfiguration": {"cleanup.policy": ["compact"]}} if topic.compacted else {}),
+                }
+            },
         }
         if channel_messages:
             operations[f"publish_{channel_id}"] = {
@@ -71,8 +74,8 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "Care-plan platform events",
             "version": "1.0.0",
             "description": "Domain events of the care-plan services: CloudEvents 1.0 in Kafka binary mode, "
-                           "JSON payloads, keyed by plan id, trace context in the headers. Delivery is "
-                           "at-least-once: deduplicate on ce_id.",
+            "JSON payloads, keyed by plan id, trace context in the headers. Delivery is "
+            "at-least-once: deduplicate on ce_id.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from shared.events import TOPICS, Topic
+from shared.messaging.events import TOPICS, Topic
 
 SERVICES: tuple[str, ...] = ("plans", "messaging", "forms", "notifications", "retention", "handover")
 

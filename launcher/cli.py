@@ -14,8 +14,10 @@ from launcher.catalogue import SERVICES
 from launcher.demo import load_demo_data
 from launcher.embedded import EmbeddedServerError
 from launcher.stack import Platform, PlatformError, external_addresses
-from shared.auth import Patient, Role, Staff, issue_token
-from shared.identity import normalise_personnummer
+from shared.kernel.identity import normalise_personnummer
+from shared.kernel.principals import Patient, Staff
+from shared.kernel.roles import Role
+from shared.security.tokens import issue_token
 
 DEFAULT_STATE_DIR = Path(".careplan")
 
@@ -32,22 +34,30 @@ def _up(args: argparse.Namespace) -> int:
     try:
         addresses = platform.start_servers()
         where = "external" if external_addresses() else "embedded"
-        print(f"{where} servers: kafka {addresses.kafka_bootstrap_servers}, mongodb {addresses.mongodb_uri}, "
-              f"redis {addresses.redis_url}", flush=True)
+        print(
+            f"{where} servers: kafka {addresses.kafka_bootstrap_servers}, mongodb {addresses.mongodb_uri}, "
+            f"redis {addresses.redis_url}",
+            flush=True,
+        )
         platform.start_services()
         for service, url in platform.urls.items():
             print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
         if not args.no_demo:
             created = load_demo_data(platform.urls["plans"], platform.urls["forms"], platform.private_key.read_bytes())
-            print(f"demo data: programs {', '.join(created['programs'])}; forms {', '.join(created['forms'])}; "
-                  f"{len(created['plans'])} new plans", flush=True)
+            print(
+                f"demo data: programs {', '.join(created['programs'])}; forms {', '.join(created['forms'])}; "
+                f"{len(created['plans'])} new plans",
+                flush=True,
+            )
         print(f"endpoints: {platform.write_endpoints()}", flush=True)
         print("ready; Ctrl-C stops everything", flush=True)
         while not stop_requested.wait(1.0):
             for service, process in platform.processes.items():
                 if process.poll() is not None:
-                    print(f"{service} exited with code {process.returncode}; stopping\n{platform.log_tail(service)}",
-                          file=sys.stderr)
+                    print(
+                        f"{service} exited with code {process.returncode}; stopping\n{platform.log_tail(service)}",
+                        file=sys.stderr,
+                    )
                     return 1
         return 0
     except (PlatformError, EmbeddedServerError) as exc:
@@ -60,10 +70,12 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    private_key = (args.state_dir / "keys" / "signing-key.pem")
+    private_key = args.state_dir / "keys" / "signing-key.pem"
     if not private_key.exists():
-        print(f"careplan token: no signing key at {private_key}; run 'careplan up' first (same --state-dir)",
-              file=sys.stderr)
+        print(
+            f"careplan token: no signing key at {private_key}; run 'careplan up' first (same --state-dir)",
+            file=sys.stderr,
+        )
         return 2
     if args.patient:
         try:
@@ -75,10 +87,14 @@ def _token(args: argparse.Namespace) -> int:
         if not args.hsa_id or not args.unit:
             print("careplan token: staff tokens need --hsa-id and --unit (or give --patient)", file=sys.stderr)
             return 2
-        principal = Staff(hsa_id=args.hsa_id, unit_id=args.unit, roles=frozenset(args.role or [Role.THERAPIST]),
-                          name=args.name or "")
-    print(issue_token(principal, private_key.read_bytes(), audience=args.audience, issuer=args.issuer,
-                      ttl_seconds=args.ttl))
+        principal = Staff(
+            hsa_id=args.hsa_id, unit_id=args.unit, roles=frozenset(args.role or [Role.THERAPIST]), name=args.name or ""
+        )
+    print(
+        issue_token(
+            principal, private_key.read_bytes(), audience=args.audience, issuer=args.issuer, ttl_seconds=args.ttl
+        )
+    )
     return 0
 
 
@@ -126,13 +142,19 @@ def _loadtest_fanout(args: argparse.Namespace) -> int:
         return 2
     endpoints = json.loads(endpoints_path.read_text())
     if not endpoints.get("sinks"):
-        print("careplan loadtest: the platform runs without local sinks (external SMTP/SMS); refusing to load "
-              "real providers", file=sys.stderr)
+        print(
+            "careplan loadtest: the platform runs without local sinks (external SMTP/SMS); refusing to load "
+            "real providers",
+            file=sys.stderr,
+        )
         return 2
-    target = FanoutTarget(notifications_url=endpoints["services"]["notifications"],
-                          mongodb_uri=endpoints["mongodb_uri"], database=endpoints["databases"]["notifications"],
-                          sinks_dir=Path(endpoints["sinks"]["directory"]),
-                          private_key=Path(endpoints["signing_key"]).read_bytes())
+    target = FanoutTarget(
+        notifications_url=endpoints["services"]["notifications"],
+        mongodb_uri=endpoints["mongodb_uri"],
+        database=endpoints["databases"]["notifications"],
+        sinks_dir=Path(endpoints["sinks"]["directory"]),
+        private_key=Path(endpoints["signing_key"]).read_bytes(),
+    )
     report = asyncio.run(run_fanout(target, args.recipients, channels, timeout=args.timeout))
     print("\n".join(report.lines()))
     return 0 if report.lost == 0 and report.duplicated == 0 else 1
@@ -140,21 +162,31 @@ def _loadtest_fanout(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careplan", description=__doc__)
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                        help="where data, logs, traces, keys and endpoints.json live (default: .careplan)")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="where data, logs, traces, keys and endpoints.json live (default: .careplan)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = commands.add_parser("up", help="run the whole platform in the foreground",
-                             description="Start the backing servers (embedded unless KAFKA_BOOTSTRAP_SERVERS, "
-                             "MONGODB_URI and REDIS_URL are set), create the topics, start the six services ("
-                             f"{', '.join(SERVICES)}) as separate processes, load demo data, write endpoints.json, "
-                             "and stop everything on Ctrl-C or SIGTERM.")
+    up = commands.add_parser(
+        "up",
+        help="run the whole platform in the foreground",
+        description="Start the backing servers (embedded unless KAFKA_BOOTSTRAP_SERVERS, "
+        "MONGODB_URI and REDIS_URL are set), create the topics, start the six services ("
+        f"{', '.join(SERVICES)}) as separate processes, load demo data, write endpoints.json, "
+        "and stop everything on Ctrl-C or SIGTERM.",
+    )
     up.add_argument("--no-demo", action="store_true", help="do not load the demo programs and plans")
     up.set_defaults(run=_up)
 
-    token = commands.add_parser("token", help="print a signed bearer token for local use",
-                                description="Print a bearer token signed with this state directory's dev key. "
-                                "Staff: --hsa-id, --unit and one or more --role. Patient: --patient PERSONNUMMER.")
+    token = commands.add_parser(
+        "token",
+        help="print a signed bearer token for local use",
+        description="Print a bearer token signed with this state directory's dev key. "
+        "Staff: --hsa-id, --unit and one or more --role. Patient: --patient PERSONNUMMER.",
+    )
     token.add_argument("--patient", metavar="PERSONNUMMER", help="a patient token for this personnummer")
     token.add_argument("--hsa-id", help="staff member's HSA-id, e.g. SE2321000016-THER01")
     token.add_argument("--unit", help="the unit's HSA-id, e.g. SE2321000016-SOBVE2")
@@ -167,21 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     sla = commands.add_parser("sla", help="the reply SLA rule", description="Check the 3-working-day reply rule.")
     sla_commands = sla.add_subparsers(dest="sla_command", required=True, metavar="COMMAND")
-    due = sla_commands.add_parser("due", help="print when a reply is due for a message arriving at a given time",
-                                  description="Print the reply deadline (23:59:59 Europe/Stockholm on the third "
-                                  "working day after the day of arrival) as ISO 8601 with offset. Working days "
-                                  "exclude weekends, Swedish public holidays, Midsommarafton, Julafton and "
-                                  "Nyårsafton.")
+    due = sla_commands.add_parser(
+        "due",
+        help="print when a reply is due for a message arriving at a given time",
+        description="Print the reply deadline (23:59:59 Europe/Stockholm on the third "
+        "working day after the day of arrival) as ISO 8601 with offset. Working days "
+        "exclude weekends, Swedish public holidays, Midsommarafton, Julafton and "
+        "Nyårsafton.",
+    )
     due.add_argument("arrived_at", help="ISO 8601 timestamp with offset, e.g. 2026-12-23T10:00:00+01:00")
     due.set_defaults(run=_sla_due)
 
     loadtest = commands.add_parser("loadtest", help="load tests against a running 'careplan up'")
     loadtest_commands = loadtest.add_subparsers(dest="loadtest_command", required=True, metavar="COMMAND")
     fanout = loadtest_commands.add_parser(
-        "fanout", help="N recipients, one announcement: deliveries/s, latency percentiles, lost/duplicated",
+        "fanout",
+        help="N recipients, one announcement: deliveries/s, latency percentiles, lost/duplicated",
         description="Create N recipients at a fresh unit, trigger one announcement to them, show a progress bar, "
         "and report deliveries/s, end-to-end latency percentiles and a ledger check of lost and duplicated "
-        "deliveries against the local sinks (exit 1 if any). Note: SMS waits outside 08:00-21:00 Stockholm time.")
+        "deliveries against the local sinks (exit 1 if any). Note: SMS waits outside 08:00-21:00 Stockholm time.",
+    )
     fanout.add_argument("--recipients", type=int, default=10_000)
     fanout.add_argument("--channels", default="inbox,email", help="comma-separated: inbox, email, sms")
     fanout.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the fan-out")

@@ -8,7 +8,9 @@ from pathlib import Path
 import httpx
 from personnummer import personnummer as _pnr
 
-from shared.auth import Role, Staff, issue_token
+from shared.kernel.principals import Staff
+from shared.kernel.roles import Role
+from shared.security.tokens import issue_token
 
 DEMO_UNIT = "SE2321000016-SOBVE2"
 DEMO_THERAPIST = "SE2321000016-THER01"
@@ -32,8 +34,12 @@ def complete_personnummer(birth_date: str, serial: str = "238") -> str:
 
 
 def staff_token(private_key: bytes, hsa_id: str, roles: list[Role], unit: str = DEMO_UNIT, name: str = "") -> str:
-    return issue_token(Staff(hsa_id=hsa_id, unit_id=unit, roles=frozenset(roles), name=name), private_key,
-                       audience="careplan", issuer="careplan-dev")
+    return issue_token(
+        Staff(hsa_id=hsa_id, unit_id=unit, roles=frozenset(roles), name=name),
+        private_key,
+        audience="careplan",
+        issuer="careplan-dev",
+    )
 
 
 SLEEP_START_BATTERY = {"name": "Startformulär", "form_ids": ["isi", "sleep_diary"]}
@@ -45,13 +51,19 @@ def publish_instruments(forms_url: str, private_key: bytes) -> list[str]:
     published = []
     with httpx.Client(base_url=forms_url, timeout=30) as client:
         for path in sorted(INSTRUMENTS_DIR.glob("*.json")):
-            response = client.post("/forms", content=path.read_bytes(),
-                                   headers={"Authorization": f"Bearer {designer}", "Content-Type": "application/json"})
+            response = client.post(
+                "/forms",
+                content=path.read_bytes(),
+                headers={"Authorization": f"Bearer {designer}", "Content-Type": "application/json"},
+            )
             response.raise_for_status()
             published.append(path.stem)
         # Sömnhjälpen opens its start battery (ISI and the sleep diary) as each plan starts
-        client.put("/programs/somnhjalpen/start-battery", json=SLEEP_START_BATTERY,
-                   headers={"Authorization": f"Bearer {designer}"}).raise_for_status()
+        client.put(
+            "/programs/somnhjalpen/start-battery",
+            json=SLEEP_START_BATTERY,
+            headers={"Authorization": f"Bearer {designer}"},
+        ).raise_for_status()
     return published
 
 
@@ -67,10 +79,17 @@ def load_demo_data(plans_url: str, forms_url: str, private_key: bytes) -> dict[s
             response.raise_for_status()
             created["programs"].append(f"{program['program_id']}@{program['version']}")
         for name, birth_date, protected in DEMO_PATIENTS:
-            response = client.post("/plans", headers={"Authorization": f"Bearer {therapist}"}, json={
-                "personnummer": complete_personnummer(birth_date), "patient_name": name,
-                "protected_identity": protected, "program_id": "min-vardplan-brostcancer", "program_version": "1.0",
-            })
+            response = client.post(
+                "/plans",
+                headers={"Authorization": f"Bearer {therapist}"},
+                json={
+                    "personnummer": complete_personnummer(birth_date),
+                    "patient_name": name,
+                    "protected_identity": protected,
+                    "program_id": "min-vardplan-brostcancer",
+                    "program_version": "1.0",
+                },
+            )
             if response.status_code == 409:
                 continue  # already started in an earlier run with the same state directory
             response.raise_for_status()

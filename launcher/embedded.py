@@ -88,22 +88,55 @@ class EmbeddedServers:
         kafka_port, mongo_port, redis_port = free_port(), free_port(), free_port()
         kafka_url = f"tcp://127.0.0.1:{kafka_port}"
         self.processes["kafka"] = spawn(
-            [_tansu_binary(), "broker", "--listener-url", kafka_url, "--advertised-listener-url", kafka_url,
-             "--storage-engine", "memory://tansu/"],
-            log_path=logs / "tansu.log", env=_server_env(),
+            [
+                _tansu_binary(),
+                "broker",
+                "--listener-url",
+                kafka_url,
+                "--advertised-listener-url",
+                kafka_url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            log_path=logs / "tansu.log",
+            env=_server_env(),
         )
         mongo_path = ":memory:" if self.mongo_in_memory else str(self.state_dir / "mongo")
         self.processes["mongodb"] = spawn(
-            [*_secantusd_command(), "--host", "127.0.0.1", "--port", str(mongo_port),
-             "--storage-path", mongo_path, "--log-level", "WARNING"],
-            log_path=logs / "secantusd.log", env=_server_env(),
+            [
+                *_secantusd_command(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mongo_port),
+                "--storage-path",
+                mongo_path,
+                "--log-level",
+                "WARNING",
+            ],
+            log_path=logs / "secantusd.log",
+            env=_server_env(),
         )
         redis_dir = self.state_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
         self.processes["redis"] = spawn(
-            [_valkey_binary(), "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", str(redis_dir),
-             "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-            log_path=logs / "valkey.log", env=_server_env(),
+            [
+                _valkey_binary(),
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(redis_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "no",
+            ],
+            log_path=logs / "valkey.log",
+            env=_server_env(),
         )
         self.addresses = ServerAddresses(
             kafka_bootstrap_servers=f"127.0.0.1:{kafka_port}",
@@ -131,9 +164,7 @@ class EmbeddedServers:
         self.processes.clear()
 
 
-async def wait_until_ready(
-    addresses: ServerAddresses, timeout_seconds: float, check_alive: object = None
-) -> None:
+async def wait_until_ready(addresses: ServerAddresses, timeout_seconds: float, check_alive: object = None) -> None:
     """Wait until Kafka answers metadata, MongoDB answers ping, Redis answers PING."""
     deadline = time.monotonic() + timeout_seconds
     checks = {"kafka": _kafka_ready, "mongodb": _mongo_ready, "redis": _redis_ready}

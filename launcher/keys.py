@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.auth import generate_signing_key
+from shared.security.tokens import generate_signing_key
 
 
 def ensure_keys(state_dir: Path) -> tuple[Path, Path]:

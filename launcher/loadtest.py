@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from launcher.demo import staff_token
 from services.notifications.adapters.providers import message_id
-from shared.auth import Role
+from shared.kernel.roles import Role
 
 CHANNELS = ("inbox", "email", "sms")
 
@@ -55,7 +55,8 @@ class FanoutReport:
     def lines(self) -> list[str]:
         latency = "  ".join(f"{k} {v:,.0f} ms" for k, v in self.latency_ms.items())
         return [
-            f"recipients {self.recipients:,}  channels {','.join(self.channels)}  deliveries expected {self.expected:,}",
+            f"recipients {self.recipients:,}  channels {','.join(self.channels)}  "
+            f"deliveries expected {self.expected:,}",
             f"sent {self.sent:,}  failed {self.failed:,}  deferred {self.deferred:,}  in {self.seconds:.1f}s: "
             f"{self.deliveries_per_second:,.0f} deliveries/s",
             f"end-to-end latency (announcement → delivered): {latency}",
@@ -64,20 +65,31 @@ class FanoutReport:
         ]
 
 
-def recipient_documents(plan_id: str, unit_id: str, personnummer: str, chosen: dict[str, Any]
-                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+def recipient_documents(
+    plan_id: str, unit_id: str, personnummer: str, chosen: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A plan in notifications' read model, with the copy of its patient's preferences that the fan-out
     reads, and the preferences themselves: what the service keeps once it has seen the plan start and
     the patient's choice."""
-    plan = {"_id": plan_id, "plan_id": plan_id, "unit_id": unit_id, "patient_personnummer": personnummer,
-            "protected_identity": False, "program_id": "loadtest", "program_version": "1",
-            "responsible_hsa_id": "SE2321000016-LOAD", "active": True, "preferences": chosen,
-            "preferences_version": 1}
+    plan = {
+        "_id": plan_id,
+        "plan_id": plan_id,
+        "unit_id": unit_id,
+        "patient_personnummer": personnummer,
+        "protected_identity": False,
+        "program_id": "loadtest",
+        "program_version": "1",
+        "responsible_hsa_id": "SE2321000016-LOAD",
+        "active": True,
+        "preferences": chosen,
+        "preferences_version": 1,
+    }
     return plan, {"_id": personnummer, **chosen, "version": 1}
 
 
-async def seed_recipients(target: FanoutTarget, unit_id: str, count: int, channels: list[str],
-                          chunk: int = 5000) -> None:
+async def seed_recipients(
+    target: FanoutTarget, unit_id: str, count: int, channels: list[str], chunk: int = 5000
+) -> None:
     """N patients of one unit in notifications' read model, with the chosen channels enabled."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(target.mongodb_uri)
     db = client[target.database]
@@ -86,9 +98,17 @@ async def seed_recipients(target: FanoutTarget, unit_id: str, count: int, channe
         plans, preferences = [], []
         for i in range(start, min(count, start + chunk)):
             person = f"load-{tag}-{i}"
-            plan, chosen = recipient_documents(f"load-plan-{tag}-{i}", unit_id, person, {
-                "email_enabled": "email" in channels, "email": f"{person}@loadtest.example.se",
-                "sms_enabled": "sms" in channels, "phone": f"+4670{i:07d}"})
+            plan, chosen = recipient_documents(
+                f"load-plan-{tag}-{i}",
+                unit_id,
+                person,
+                {
+                    "email_enabled": "email" in channels,
+                    "email": f"{person}@loadtest.example.se",
+                    "sms_enabled": "sms" in channels,
+                    "phone": f"+4670{i:07d}",
+                },
+            )
             plans.append(plan)
             preferences.append(chosen)
         await db["preferences"].insert_many(preferences)
@@ -100,19 +120,29 @@ def _progress_bar(done: int, total: int, started: float) -> str:
     width = 30
     filled = int(width * done / total) if total else width
     rate = done / max(1e-9, time.monotonic() - started)
-    return f"\r[{'#' * filled}{' ' * (width - filled)}] {done:,}/{total:,} {100 * done / max(1, total):5.1f}% {rate:,.0f}/s"
+    bar = "#" * filled + " " * (width - filled)
+    return f"\r[{bar}] {done:,}/{total:,} {100 * done / max(1, total):5.1f}% {rate:,.0f}/s"
 
 
-async def run_fanout(target: FanoutTarget, recipients: int, channels: list[str], *, timeout: float = 3600,
-                     show_progress: bool = True) -> FanoutReport:
+async def run_fanout(
+    target: FanoutTarget, recipients: int, channels: list[str], *, timeout: float = 3600, show_progress: bool = True
+) -> FanoutReport:
     unit_id = f"SE2321000016-LT{uuid.uuid4().hex[:6].upper()}"
     await seed_recipients(target, unit_id, recipients, channels)
     expected = recipients * len(channels)
     token = staff_token(target.private_key, "SE2321000016-LTADM", [Role.PATIENT_ADMIN], unit=unit_id)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=target.notifications_url, timeout=30) as api:
-        created = await api.post("/announcements", headers=headers, json={
-            "scope": "unit", "subject": "Lasttest", "text": "Ett meddelande från lasttestet.", "channels": channels})
+        created = await api.post(
+            "/announcements",
+            headers=headers,
+            json={
+                "scope": "unit",
+                "subject": "Lasttest",
+                "text": "Ett meddelande från lasttestet.",
+                "channels": channels,
+            },
+        )
         created.raise_for_status()
         announcement = created.json()
         started = time.monotonic()
@@ -132,9 +162,19 @@ async def run_fanout(target: FanoutTarget, recipients: int, channels: list[str],
     trigger = f"announcement:{announcement['id']}"
     latency = await _latency(target, trigger, announcement["created_at"])
     lost, duplicated, absorbed = await _ledger_check(target, trigger, recipients, channels)
-    return FanoutReport(recipients=recipients, channels=channels, expected=expected, sent=states.get("sent", 0),
-                        failed=states.get("failed", 0), deferred=states.get("deferred", 0), seconds=seconds,
-                        latency_ms=latency, lost=lost, duplicated=duplicated, duplicate_requests_absorbed=absorbed)
+    return FanoutReport(
+        recipients=recipients,
+        channels=channels,
+        expected=expected,
+        sent=states.get("sent", 0),
+        failed=states.get("failed", 0),
+        deferred=states.get("deferred", 0),
+        seconds=seconds,
+        latency_ms=latency,
+        lost=lost,
+        duplicated=duplicated,
+        duplicate_requests_absorbed=absorbed,
+    )
 
 
 async def _latency(target: FanoutTarget, trigger: str, created_at: str) -> dict[str, float]:
@@ -151,8 +191,9 @@ async def _latency(target: FanoutTarget, trigger: str, created_at: str) -> dict[
     return {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": values[-1]}
 
 
-async def _ledger_check(target: FanoutTarget, trigger: str, recipients: int,
-                        channels: list[str]) -> tuple[int, int, int]:
+async def _ledger_check(
+    target: FanoutTarget, trigger: str, recipients: int, channels: list[str]
+) -> tuple[int, int, int]:
     """(lost, duplicated, repeated provider requests absorbed), from the ledger and what the sinks received."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(target.mongodb_uri)
     db = client[target.database]
@@ -160,12 +201,15 @@ async def _ledger_check(target: FanoutTarget, trigger: str, recipients: int,
     lost = duplicated = 0
     for channel in channels:
         if channel == "inbox":  # inbox items carry their delivery's id: one prefix query
-            received = [d["_id"] async for d in db["inbox"].find({"_id": {"$regex": f"^{re.escape(prefix)}"}},
-                                                                  {"_id": 1})]
+            received = [
+                d["_id"] async for d in db["inbox"].find({"_id": {"$regex": f"^{re.escape(prefix)}"}}, {"_id": 1})
+            ]
         elif channel == "sms":
             received = _sink_keys(target.sinks_dir / "sms.jsonl", "key", prefix)
         else:
-            received = _sink_keys(target.sinks_dir / "mail.jsonl", "message_id", message_id(prefix).removesuffix("@careplan>"))
+            received = _sink_keys(
+                target.sinks_dir / "mail.jsonl", "message_id", message_id(prefix).removesuffix("@careplan>")
+            )
         lost += recipients - len(set(received))
         duplicated += len(received) - len(set(received))
     absorbed = len(_sink_keys(target.sinks_dir / "sms-duplicate-requests.jsonl", "key", prefix))

@@ -33,12 +33,16 @@ class MailRecorder:
         self._path = path
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         body = message.get_body(preferencelist=("plain",))
-        record = {"message_id": str(message.get("Message-ID")), "to": envelope.rcpt_tos,
-                  "subject": str(message.get("Subject")), "body": body.get_content() if body else ""}
-        with self._lock, open(self._path, "a", encoding="utf-8") as out:
+        record = {
+            "message_id": str(message.get("Message-ID")),
+            "to": envelope.rcpt_tos,
+            "subject": str(message.get("Subject")),
+            "body": body.get_content() if body else "",
+        }
+        with self._lock, open(self._path, "a", encoding="utf-8") as out:  # noqa: ASYNC230 - a dev sink, tiny appends
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         return "250 OK"
 
@@ -51,8 +55,9 @@ def sms_gateway(path: Path) -> FastAPI:
     @app.post("/control")
     async def control(request: Request) -> dict[str, Any]:
         body = await request.json()
-        state.update(mode=body.get("mode", "ok"), count=int(body.get("count", 0)),
-                     retry_after=int(body.get("retry_after", 1)))
+        state.update(
+            mode=body.get("mode", "ok"), count=int(body.get("count", 0)), retry_after=int(body.get("retry_after", 1))
+        )
         return {"mode": state["mode"], "count": state["count"]}
 
     async def mode_of_this_request() -> str:
@@ -66,8 +71,9 @@ def sms_gateway(path: Path) -> FastAPI:
 
     def refusal(mode: str) -> JSONResponse | None:
         if mode == "429":
-            return JSONResponse({"error": "slow down"}, status_code=429,
-                                headers={"Retry-After": str(state["retry_after"])})
+            return JSONResponse(
+                {"error": "slow down"}, status_code=429, headers={"Retry-After": str(state["retry_after"])}
+            )
         if mode in ("500", "400"):
             return JSONResponse({"error": mode}, status_code=int(mode))
         return None
@@ -78,10 +84,13 @@ def sms_gateway(path: Path) -> FastAPI:
             repeats = [key is not None and key in state["seen"] for key, _ in messages]
             state["seen"].update(key for key, _ in messages)
         for target, repeated in ((path, False), (path.with_name("sms-duplicate-requests.jsonl"), True)):
-            lines = [json.dumps({"key": key, "to": to, "text": text}, ensure_ascii=False) + "\n"
-                     for repeat, (key, to) in zip(repeats, messages, strict=True) if repeat == repeated]
+            lines = [
+                json.dumps({"key": key, "to": to, "text": text}, ensure_ascii=False) + "\n"
+                for repeat, (key, to) in zip(repeats, messages, strict=True)
+                if repeat == repeated
+            ]
             if lines:
-                with open(target, "a", encoding="utf-8") as out:
+                with open(target, "a", encoding="utf-8") as out:  # noqa: ASYNC230 - a dev sink, tiny appends
                     out.writelines(lines)
         return repeats
 
@@ -105,10 +114,19 @@ def sms_gateway(path: Path) -> FastAPI:
         body = await request.json()
         valid = [m for m in body.get("messages", []) if str(m.get("to", "")).startswith("+")]
         await record([(m.get("reference"), m.get("to")) for m in valid], body.get("text"))
-        return JSONResponse({"results": [
-            {"reference": m.get("reference"), "status": "accepted" if m in valid else "rejected",
-             **({} if m in valid else {"error": "invalid number"})} for m in body.get("messages", [])]},
-            status_code=202)
+        return JSONResponse(
+            {
+                "results": [
+                    {
+                        "reference": m.get("reference"),
+                        "status": "accepted" if m in valid else "rejected",
+                        **({} if m in valid else {"error": "invalid number"}),
+                    }
+                    for m in body.get("messages", [])
+                ]
+            },
+            status_code=202,
+        )
 
     return app
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
-from datetime import time as dtime
-from zoneinfo import ZoneInfo
 import os
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -32,8 +32,9 @@ def seconds_to_noon_stockholm() -> float:
     """A clock offset that puts a service at 12:00 Europe/Stockholm today, outside SMS quiet hours, for
     tests and benchmarks that must not depend on the hour they run at."""
     now = datetime.now(UTC)
-    noon = datetime.combine(now.astimezone(ZoneInfo("Europe/Stockholm")).date(), dtime(12, 0),
-                            tzinfo=ZoneInfo("Europe/Stockholm"))
+    noon = datetime.combine(
+        now.astimezone(ZoneInfo("Europe/Stockholm")).date(), dtime(12, 0), tzinfo=ZoneInfo("Europe/Stockholm")
+    )
     return (noon - now).total_seconds()
 
 
@@ -48,8 +49,10 @@ def external_addresses(environ: dict[str, str] | os._Environ[str] = os.environ) 
         return None
     missing = [name for name in EXTERNAL_VARIABLES if name not in present]
     if missing:
-        raise PlatformError(f"{', '.join(present)} set but {', '.join(missing)} not: set all three to use "
-                            "external servers, or none to start the embedded ones")
+        raise PlatformError(
+            f"{', '.join(present)} set but {', '.join(missing)} not: set all three to use "
+            "external servers, or none to start the embedded ones"
+        )
     return ServerAddresses(environ["KAFKA_BOOTSTRAP_SERVERS"], environ["MONGODB_URI"], environ["REDIS_URL"])
 
 
@@ -89,12 +92,27 @@ class Platform:
         """The local SMTP server and SMS gateway that record what notifications send (dev and tests)."""
         smtp_port, sms_port = free_port(), free_port()
         directory = self.state_dir / "sinks"
-        self.sinks_process = spawn([sys.executable, "-m", "launcher.sinks", "--smtp-port", str(smtp_port),
-                                    "--sms-port", str(sms_port), "--dir", str(directory)],
-                                   log_path=self.state_dir / "logs" / "sinks.log",
-                                   cwd=Path(__file__).resolve().parent.parent)
-        self.sinks = {"smtp_host": "127.0.0.1", "smtp_port": str(smtp_port),
-                      "sms_gateway_url": f"http://127.0.0.1:{sms_port}", "directory": str(directory)}
+        self.sinks_process = spawn(
+            [
+                sys.executable,
+                "-m",
+                "launcher.sinks",
+                "--smtp-port",
+                str(smtp_port),
+                "--sms-port",
+                str(sms_port),
+                "--dir",
+                str(directory),
+            ],
+            log_path=self.state_dir / "logs" / "sinks.log",
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        self.sinks = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": str(smtp_port),
+            "sms_gateway_url": f"http://127.0.0.1:{sms_port}",
+            "directory": str(directory),
+        }
         deadline = time.monotonic() + timeout_seconds
         while True:
             try:
@@ -120,16 +138,33 @@ class Platform:
             "PYTHONUNBUFFERED": "1",
         }
         if self.sinks:
-            env |= {"SMTP_HOST": self.sinks["smtp_host"], "SMTP_PORT": self.sinks["smtp_port"],
-                    "SMS_GATEWAY_URL": self.sinks["sms_gateway_url"]}
+            env |= {
+                "SMTP_HOST": self.sinks["smtp_host"],
+                "SMTP_PORT": self.sinks["smtp_port"],
+                "SMS_GATEWAY_URL": self.sinks["sms_gateway_url"],
+            }
         return env | self.extra_env | self.service_overrides.get(service, {}) | (overrides or {})
 
     def start_service(self, service: str, *, port: int | None = None, overrides: dict[str, str] | None = None) -> str:
         """Start one service process (not waiting for it); returns its base URL."""
         port = port or free_port()
         self.processes[service] = spawn(
-            [sys.executable, "-m", "uvicorn", "--factory", app_factory(service), "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                app_factory(service),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
             log_path=self.state_dir / "logs" / f"{service}.log",
             env=self.service_env(service, overrides),
             cwd=Path(__file__).resolve().parent.parent,
@@ -151,16 +186,19 @@ class Platform:
                 for service in sorted(pending):
                     process = self.processes[service]
                     if process.poll() is not None:
-                        raise PlatformError(f"{service} exited with code {process.returncode}:\n"
-                                            f"{self.log_tail(service)}")
+                        raise PlatformError(
+                            f"{service} exited with code {process.returncode}:\n{self.log_tail(service)}"
+                        )
                     try:
                         if client.get(f"{self.urls[service]}/readyz").status_code == 200:
                             pending.discard(service)
                     except httpx.HTTPError:
                         pass
                 if pending and time.monotonic() > deadline:
-                    raise PlatformError(f"not ready after {timeout_seconds:.0f}s: {', '.join(sorted(pending))}\n"
-                                        + "\n".join(self.log_tail(s) for s in pending))
+                    raise PlatformError(
+                        f"not ready after {timeout_seconds:.0f}s: {', '.join(sorted(pending))}\n"
+                        + "\n".join(self.log_tail(s) for s in pending)
+                    )
                 if pending:
                     time.sleep(0.2)
 
@@ -183,17 +221,22 @@ class Platform:
         """endpoints.json: service name → base URL, and the backing servers' addresses."""
         assert self.addresses is not None
         path = self.state_dir / "endpoints.json"
-        path.write_text(json.dumps({
-            "services": self.urls,
-            "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
-            "mongodb_uri": self.addresses.mongodb_uri,
-            "databases": {service: f"{self.database_prefix}careplan_{service}" for service in self.urls},
-            "redis_url": self.addresses.redis_url,
-            "traces": str(self.state_dir / "traces"),
-            "sinks": self.sinks,
-            "logs": str(self.state_dir / "logs"),
-            "signing_key": str(self.private_key),
-        }, indent=2))
+        path.write_text(
+            json.dumps(
+                {
+                    "services": self.urls,
+                    "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
+                    "mongodb_uri": self.addresses.mongodb_uri,
+                    "databases": {service: f"{self.database_prefix}careplan_{service}" for service in self.urls},
+                    "redis_url": self.addresses.redis_url,
+                    "traces": str(self.state_dir / "traces"),
+                    "sinks": self.sinks,
+                    "logs": str(self.state_dir / "logs"),
+                    "signing_key": str(self.private_key),
+                },
+                indent=2,
+            )
+        )
         return path
 
     def stop(self) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from shared.events import Topic
+from shared.messaging.events import Topic
 
 
 async def create_topics(bootstrap_servers: str, topics: list[Topic], replication_factor: int = 1) -> list[str]:
@@ -17,11 +19,10 @@ async def create_topics(bootstrap_servers: str, topics: list[Topic], replication
         missing = [t for t in topics if t.name not in existing]
         for topic in missing:
             config = {"cleanup.policy": "compact"} if topic.compacted else {}
-            try:
-                await admin.create_topics([NewTopic(topic.name, topic.partitions, replication_factor,
-                                                    topic_configs=config)])
-            except TopicAlreadyExistsError:
-                pass
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [NewTopic(topic.name, topic.partitions, replication_factor, topic_configs=config)]
+                )
         return [t.name for t in missing]
     finally:
         await admin.close()

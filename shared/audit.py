@@ -14,9 +14,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.auth import Patient, Principal, Staff
 from shared.clock import Clock
-from shared.identity import pseudonym
+from shared.kernel.identity import pseudonym
+from shared.kernel.principals import Patient, Principal, Staff
 
 AUDIT_COLLECTION = "audit"
 
@@ -73,21 +73,31 @@ class AuditLog:
         return AuditRecord(
             at=self._clock.now(),
             service=self._service,
-            action=action,  # type: ignore[arg-type]
+            action=action,
             resource=resource,
             resource_id=resource_id,
             patient_ref=self.patient_ref(patient) if patient else None,
             unit_id=unit_id,
-            actor_kind=actor_kind,  # type: ignore[arg-type]
+            actor_kind=actor_kind,
             actor_ref=actor_ref,
             reason=reason,
         )
 
-    async def record(self, principal: Principal | None, action: str, resource: str, resource_id: str, *,
-                     patient: str | None, unit_id: str | None, reason: str = "") -> None:
+    async def record(
+        self,
+        principal: Principal | None,
+        action: str,
+        resource: str,
+        resource_id: str,
+        *,
+        patient: str | None,
+        unit_id: str | None,
+        reason: str = "",
+    ) -> None:
         """Build and store one record at once (reads; changes are audited inside their transaction)."""
-        await self.write([self.build(principal, action, resource, resource_id, patient=patient, unit_id=unit_id,
-                                     reason=reason)])
+        await self.write(
+            [self.build(principal, action, resource, resource_id, patient=patient, unit_id=unit_id, reason=reason)]
+        )
 
     async def write(self, records: list[AuditRecord], session: AsyncClientSession | None = None) -> None:
         if records:

@@ -90,7 +90,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 def load_settings(settings_class: type[S]) -> S:
     """Read settings from the environment; on error print what is wrong and exit with status 2."""
     try:
-        return settings_class()  # type: ignore[call-arg]
+        return settings_class()
     except ValidationError as exc:
         print(f"{settings_class.__name__}: cannot start\n{describe_validation_error(exc)}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -14,7 +14,9 @@ from pymongo import AsyncMongoClient
 
 from launcher.demo import complete_personnummer
 from launcher.stack import Platform, seconds_to_noon_stockholm
-from shared.auth import Patient, Role, Staff, issue_token
+from shared.kernel.principals import Patient, Staff
+from shared.kernel.roles import Role
+from shared.security.tokens import issue_token
 
 UNIT = "SE2321000016-TEST01"
 OTHER_UNIT = "SE2321000016-TEST02"
@@ -23,19 +25,33 @@ INSTRUMENTS = Path(__file__).resolve().parent.parent / "services" / "forms" / "i
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """All six services as separate processes on real servers, started once."""
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The real backing servers (embedded, or the external ones configured), started once per session.
+
+    Integration tests use these alone (one adapter against one real server); `platform` adds the
+    six service processes for the end-to-end tests."""
     state = tmp_path_factory.mktemp("careplan")
-    running = Platform(state, database_prefix=f"t{uuid.uuid4().hex[:8]}_", mongo_in_memory=True,
-                       extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
-                       service_overrides={"notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm()),
-                                                            "SMS_TIMEOUT_SECONDS": "1.5"}})
+    running = Platform(
+        state,
+        database_prefix=f"t{uuid.uuid4().hex[:8]}_",
+        mongo_in_memory=True,
+        extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
+        service_overrides={
+            "notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm()), "SMS_TIMEOUT_SECONDS": "1.5"}
+        },
+    )
     try:
         running.start_servers()
-        running.start_services()
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(servers: Platform) -> Platform:
+    """All six services as separate processes on the real servers, started once."""
+    servers.start_services()
+    return servers
 
 
 class Tokens:
@@ -53,8 +69,8 @@ class Tokens:
 
 
 @pytest.fixture(scope="session")
-def tokens(platform: Platform) -> Tokens:
-    return Tokens(platform.private_key.read_bytes())
+def tokens(servers: Platform) -> Tokens:
+    return Tokens(servers.private_key.read_bytes())
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -68,9 +84,9 @@ async def plans_api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def mongo_uri(platform: Platform) -> str:
-    assert platform.addresses is not None
-    return platform.addresses.mongodb_uri
+def mongo_uri(servers: Platform) -> str:
+    assert servers.addresses is not None
+    return servers.addresses.mongodb_uri
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from shared.settings import load_settings
 SPEC = ServiceSpec(
     title="Care plan: forms",
     description="Questionnaires, scoring, results over time, form modules, measurement batteries, "
-                "activity plans and flags.",
+    "activity plans and flags.",
     build=lambda runtime: FormsService(runtime.uow, FormsRepository(runtime.db), runtime.timers),
     routers=[routes.router, planning_routes.router],
     consumers=consumers,

@@ -9,8 +9,9 @@ from services.messaging.entrypoints.consumers import consumers
 from services.messaging.entrypoints.routes import router
 from services.messaging.service_layer.handlers import DUE_SOON_TIMER, OVERDUE_TIMER, MessagingService
 from services.messaging.settings import MessagingSettings
-from shared.bootstrap import Runtime, ServiceSpec, create_service_app
+from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.runtime import Runtime
 from shared.settings import load_settings
 
 

@@ -12,26 +12,45 @@ from services.notifications.entrypoints.routes import router
 from services.notifications.service_layer.delivery import RETRY_TIMER, Deliverer
 from services.notifications.service_layer.handlers import NotificationsService
 from services.notifications.settings import NotificationsSettings
-from shared.bootstrap import Runtime, ServiceSpec, create_service_app
+from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.runtime import Runtime
 from shared.settings import load_settings
 
 
 def build_service(runtime: Runtime) -> NotificationsService:
     settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
     providers = {
-        "email": SmtpEmail(settings.smtp_host, settings.smtp_port, settings.smtp_from,
-                           username=settings.smtp_username, password=settings.smtp_password,
-                           use_tls=settings.smtp_tls),
-        "sms": HttpSmsGateway(settings.sms_gateway_url, username=settings.sms_gateway_username,
-                              password=settings.sms_gateway_password, timeout=settings.sms_timeout_seconds),
+        "email": SmtpEmail(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_tls,
+        ),
+        "sms": HttpSmsGateway(
+            settings.sms_gateway_url,
+            username=settings.sms_gateway_username,
+            password=settings.sms_gateway_password,
+            timeout=settings.sms_timeout_seconds,
+        ),
     }
-    limits = {"email": SharedRateLimit(runtime.redis, "smtp", settings.email_rate_limit_per_second),
-              "sms": SharedRateLimit(runtime.redis, "sms-gateway", settings.sms_rate_limit_per_second)}
+    limits = {
+        "email": SharedRateLimit(runtime.redis, "smtp", settings.email_rate_limit_per_second),
+        "sms": SharedRateLimit(runtime.redis, "sms-gateway", settings.sms_rate_limit_per_second),
+    }
     repo = NotificationsRepository(runtime.db)
-    deliverer = Deliverer(runtime.uow, repo, runtime.timers, providers, limits,  # type: ignore[arg-type]
-                          pepper=settings.audit_pepper, concurrency=settings.delivery_concurrency,
-                          batch_sizes={"sms": settings.sms_batch_size})
+    deliverer = Deliverer(
+        runtime.uow,
+        repo,
+        runtime.timers,
+        providers,
+        limits,  # type: ignore[arg-type]
+        pepper=settings.audit_pepper,
+        concurrency=settings.delivery_concurrency,
+        batch_sizes={"sms": settings.sms_batch_size},
+    )
     return NotificationsService(runtime.uow, repo, deliverer, runtime.broker)
 
 

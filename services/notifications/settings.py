@@ -17,11 +17,16 @@ class NotificationsSettings(PlatformSettings):
     sms_gateway_url: str = Field(description="Base URL of the HTTP SMS gateway (POST /messages).")
     sms_gateway_username: str | None = None
     sms_gateway_password: str | None = None
-    sms_batch_size: int = Field(default=100, ge=1, le=1000,
-                                description="Same-text SMS sent in one gateway call (POST /batches); 1 = one call each.")
+    sms_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Same-text SMS sent in one gateway call (POST /batches); 1 = one call each.",
+    )
     sms_timeout_seconds: float = Field(default=5.0, gt=0)
     email_rate_limit_per_second: int = Field(default=200, ge=1)
     sms_rate_limit_per_second: int = Field(default=100, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1, le=1000)
-    fanout_workers: int = Field(default=4, ge=1, le=64,
-                                description="Consumers of the work topic in each replica (partitions shared).")
+    fanout_workers: int = Field(
+        default=4, ge=1, le=64, description="Consumers of the work topic in each replica (partitions shared)."
+    )

@@ -10,8 +10,9 @@ from services.plans.entrypoints.routes import router
 from services.plans.service_layer.handlers import PlansService
 from services.plans.service_layer.read_model import FlagProjector
 from services.plans.settings import PlansSettings
-from shared.bootstrap import Runtime, ServiceSpec, create_service_app
+from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.runtime import Runtime
 from shared.settings import load_settings
 
 

@@ -16,15 +16,14 @@ from shared.settings import load_settings
 SPEC = ServiceSpec(
     title="Care plan: retention",
     description="The 730-day limit of every plan: deadlines, reminders, export and purge.",
-    build=lambda runtime: RetentionService(ScheduleRepository(runtime.db), runtime.timers,
-                                           runtime.settings.retention_reminder_days),  # type: ignore[attr-defined]
+    build=lambda runtime: RetentionService(
+        ScheduleRepository(runtime.db), runtime.timers, runtime.settings.retention_reminder_days
+    ),  # type: ignore[attr-defined]
     routers=[router],
     consumers=consumers,
-    timer_handlers=lambda _, service: {LIMIT_TIMER: service.on_limit_timer,
-                                       REMINDER_TIMER: service.on_reminder_timer},
+    timer_handlers=lambda _, service: {LIMIT_TIMER: service.on_limit_timer, REMINDER_TIMER: service.on_reminder_timer},
 )
 
 
 def create_app(settings: RetentionSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_service_app(SPEC, settings or load_settings(RetentionSettings), clock)
-

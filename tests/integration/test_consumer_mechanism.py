@@ -17,10 +17,10 @@ from launcher.stack import Platform
 from launcher.topics import create_topics
 from shared.audit import AuditLog
 from shared.clock import SystemClock
-from shared.consumer import EventConsumer, PermanentFailure, Subscription
-from shared.events import DEAD_LETTER_TOPIC, EventRecord, ReceivedEvent, Topic
-from shared.unit_of_work import Transaction, UnitOfWork
-from tests.integration.kafka_helpers import eventually, find_record, header, produce
+from shared.messaging.consumer import EventConsumer, PermanentFailure, Subscription
+from shared.messaging.events import DEAD_LETTER_TOPIC, EventRecord, ReceivedEvent, Topic
+from shared.storage.unit_of_work import MongoUnitOfWork, Transaction
+from tests.support.kafka_helpers import eventually, find_record, header, produce
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,15 @@ class Counted(BaseModel):
 
 
 def record_for(item_id: str, amount: int, topic: str) -> EventRecord:
-    return EventRecord(id=str(uuid.uuid4()), ce_type="se.careplan.test.counted.v1", source="/tests", topic=topic,
-                       key=item_id, time=datetime.now(UTC), data={"item_id": item_id, "amount": amount})
+    return EventRecord(
+        id=str(uuid.uuid4()),
+        ce_type="se.careplan.test.counted.v1",
+        source="/tests",
+        topic=topic,
+        key=item_id,
+        time=datetime.now(UTC),
+        data={"item_id": item_id, "amount": amount},
+    )
 
 
 async def send(bootstrap: str, record: EventRecord) -> None:
@@ -41,28 +48,31 @@ async def send(bootstrap: str, record: EventRecord) -> None:
 
 
 @pytest.fixture
-async def counting_consumer(platform: Platform):
+async def counting_consumer(servers: Platform):
     """A consumer of a fresh topic that adds `amount` to a counter per item, in the same transaction."""
-    assert platform.addresses is not None
+    assert servers.addresses is not None
     topic = Topic(name=f"test.counted.{uuid.uuid4().hex[:8]}", partitions=2)
-    await create_topics(platform.addresses.kafka_bootstrap_servers, [topic])
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.addresses.mongodb_uri, tz_aware=True)
+    await create_topics(servers.addresses.kafka_bootstrap_servers, [topic])
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.addresses.mongodb_uri, tz_aware=True)
     db = client[f"test_consumer_{uuid.uuid4().hex[:8]}"]
     clock = SystemClock()
-    uow = UnitOfWork(client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!",
-                                                                                  clock=clock))
-    broker = KafkaBroker(platform.addresses.kafka_bootstrap_servers, acks="all", logger=None)
+    uow = MongoUnitOfWork(
+        client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!", clock=clock)
+    )
+    broker = KafkaBroker(servers.addresses.kafka_bootstrap_servers, acks="all", logger=None)
     handled: list[str] = []
 
     async def add(payload: Counted, event: ReceivedEvent, tx: Transaction) -> None:
         if payload.amount < 0:
             raise PermanentFailure("negative amounts are refused")
         handled.append(event.id)
-        await tx.db["counters"].update_one({"_id": payload.item_id}, {"$inc": {"total": payload.amount}},
-                                           upsert=True, session=tx.session)
+        await tx.db["counters"].update_one(
+            {"_id": payload.item_id}, {"$inc": {"total": payload.amount}}, upsert=True, session=tx.session
+        )
 
-    consumer = EventConsumer(f"test-{topic.name}", [topic.name],
-                             [Subscription("se.careplan.test.counted.v1", Counted, add)], uow, broker)
+    consumer = EventConsumer(
+        f"test-{topic.name}", [topic.name], [Subscription("se.careplan.test.counted.v1", Counted, add)], uow, broker
+    )
     consumer.register()
     await broker.start()
     try:
@@ -78,9 +88,9 @@ async def total(db: Any, item_id: str) -> int | None:
     return doc["total"] if doc else None
 
 
-async def test_redelivered_event_has_one_effect(platform: Platform, counting_consumer) -> None:
+async def test_redelivered_event_has_one_effect(servers: Platform, counting_consumer) -> None:
     topic, db, handled = counting_consumer
-    bootstrap = platform.addresses.kafka_bootstrap_servers
+    bootstrap = servers.addresses.kafka_bootstrap_servers
     record = record_for("item-a", 5, topic)
     await send(bootstrap, record)
     await send(bootstrap, record)  # the same event id again: a redelivery
@@ -92,15 +102,20 @@ async def test_redelivered_event_has_one_effect(platform: Platform, counting_con
     assert await db["inbox"].count_documents({}) == 2
 
 
-async def test_bad_events_are_dead_lettered_and_consumption_continues(platform: Platform, counting_consumer) -> None:
+async def test_bad_events_are_dead_lettered_and_consumption_continues(servers: Platform, counting_consumer) -> None:
     topic, db, _ = counting_consumer
-    bootstrap = platform.addresses.kafka_bootstrap_servers
+    bootstrap = servers.addresses.kafka_bootstrap_servers
     marker = uuid.uuid4().hex
     await produce(bootstrap, topic, b"{not json", b"item-b", [("ce_id", marker.encode()), ("ce_type", b"x.y.v1")])
     wrong = record_for("item-b", 1, topic)
     message = wrong.to_kafka()
-    await produce(bootstrap, topic, b'{"item_id": "item-b", "amount": "lots", "personnummer": "191212121212"}',
-                  b"item-b", list(message.headers.items()))
+    await produce(
+        bootstrap,
+        topic,
+        b'{"item_id": "item-b", "amount": "lots", "personnummer": "191212121212"}',
+        b"item-b",
+        list(message.headers.items()),
+    )
     refused = record_for("item-b", -3, topic)
     await send(bootstrap, refused)
     await send(bootstrap, record_for("item-b", 2, topic))

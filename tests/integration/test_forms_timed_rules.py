@@ -19,12 +19,13 @@ from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import ModuleStateChangedView, PatientMessageView, PlanStartedView
 from services.forms.service_layer.handlers import FormsService
 from shared.audit import AuditLog
-from shared.auth import Patient, Role, Staff
 from shared.clock import FixedClock
-from shared.errors import Conflict, Invalid
-from shared.events import ReceivedEvent
-from shared.timers import TimerRunner, TimerStore
-from shared.unit_of_work import UnitOfWork
+from shared.kernel.errors import Conflict, Invalid
+from shared.kernel.principals import Patient, Staff
+from shared.kernel.roles import Role
+from shared.messaging.events import ReceivedEvent
+from shared.storage.timers import TimerRunner, TimerStore
+from shared.storage.unit_of_work import MongoUnitOfWork
 from tests.conftest import INSTRUMENTS, new_personnummer
 
 pytestmark = pytest.mark.integration
@@ -39,12 +40,24 @@ class World:
 
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], db: Any) -> None:
         self.db, self.clock = db, FixedClock(START)
-        self.uow = UnitOfWork(client, db, clock=self.clock, source="/tests",
-                              audit_log=AuditLog(db, service="forms", pepper="pepper!!", clock=self.clock))
+        self.uow = MongoUnitOfWork(
+            client,
+            db,
+            clock=self.clock,
+            source="/tests",
+            audit_log=AuditLog(db, service="forms", pepper="pepper!!", clock=self.clock),
+        )
         self.timers = TimerStore(db, self.clock)
         self.service = FormsService(self.uow, FormsRepository(db), self.timers)
-        self.runner = TimerRunner(self.timers, self.uow, SPEC.timer_handlers(None, self.service),  # type: ignore[arg-type]
-                                  owner="test", clock=self.clock, poll_seconds=0.1, lease=timedelta(seconds=60))
+        self.runner = TimerRunner(
+            self.timers,
+            self.uow,
+            SPEC.timer_handlers(None, self.service),  # type: ignore[arg-type]
+            owner="test",
+            clock=self.clock,
+            poll_seconds=0.1,
+            lease=timedelta(seconds=60),
+        )
 
     async def pass_time(self, **delta: float) -> None:
         """Move the clock on in steps of at most a day, firing what falls due on the way."""
@@ -69,22 +82,30 @@ class World:
 
     async def start_plan(self, personnummer: str) -> str:
         plan_id = str(uuid.uuid4())
-        await self.deliver(self.service.on_plan_started, PlanStartedView(
-            plan_id=plan_id, unit_id=UNIT, patient_personnummer=personnummer, program_id=PROGRAM,
-            started_at=self.clock.now()))
+        await self.deliver(
+            self.service.on_plan_started,
+            PlanStartedView(
+                plan_id=plan_id,
+                unit_id=UNIT,
+                patient_personnummer=personnummer,
+                program_id=PROGRAM,
+                started_at=self.clock.now(),
+            ),
+        )
         return plan_id
 
 
 @pytest.fixture
-async def world(platform: Platform):
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.addresses.mongodb_uri, tz_aware=True)
+async def world(servers: Platform):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.addresses.mongodb_uri, tz_aware=True)
     db = client[f"test_forms_{uuid.uuid4().hex[:8]}"]
     world = World(client, db)
     await world.timers.ensure_indexes()
     await world.service.repo.ensure_indexes()
     for form_id in ("phq_9", "gad_7", "isi"):
-        await world.service.publish(FormDefinition.model_validate_json((INSTRUMENTS / f"{form_id}.json").read_text()),
-                                    THERAPIST)
+        await world.service.publish(
+            FormDefinition.model_validate_json((INSTRUMENTS / f"{form_id}.json").read_text()), THERAPIST
+        )
     yield world
     await client.drop_database(db.name)
     await client.close()
@@ -108,8 +129,9 @@ async def test_batteries_open_forms_at_start_now_at_module_start_and_on_a_schedu
     await svc.respond(plan_id, "gad_7", answers(7), draft=False, by=patient)
     assert (await world.open_forms(plan_id))[f"battery:start:{plan_id}:1"] == ["isi"]
     await world.pass_time(days=3, hours=1)  # the start battery's reminder names what is left
-    reminders = [e for e in await world.events("se.careplan.forms.patient_notification_due.v1")
-                 if e["reason"] == "reminder"]
+    reminders = [
+        e for e in await world.events("se.careplan.forms.patient_notification_due.v1") if e["reason"] == "reminder"
+    ]
     assert [e["form_ids"] for e in reminders] == [["isi"]]
     await svc.respond(plan_id, "isi", answers(7), draft=False, by=patient)
     assert f"battery:start:{plan_id}:1" not in await world.open_forms(plan_id)
@@ -117,12 +139,24 @@ async def test_batteries_open_forms_at_start_now_at_module_start_and_on_a_schedu
 
     plan = await svc.plan_for(plan_id, THERAPIST)
     tomorrow = (world.clock.now() + timedelta(days=1)).astimezone(STOCKHOLM).date()
-    weekly = await svc.batteries.start(plan, BatterySpec(name="PHQ-9 varje vecka", form_ids=["phq_9"],
-                                                        trigger="schedule", start_date=tomorrow, interval_days=7,
-                                                        reminder_after_days=2), THERAPIST)
+    weekly = await svc.batteries.start(
+        plan,
+        BatterySpec(
+            name="PHQ-9 varje vecka",
+            form_ids=["phq_9"],
+            trigger="schedule",
+            start_date=tomorrow,
+            interval_days=7,
+            reminder_after_days=2,
+        ),
+        THERAPIST,
+    )
     with pytest.raises(Invalid, match="start_date"):
-        await svc.batteries.start(plan, BatterySpec(name="x", form_ids=["phq_9"], trigger="schedule",
-                                                    start_date=date(2026, 1, 1), interval_days=7), THERAPIST)
+        await svc.batteries.start(
+            plan,
+            BatterySpec(name="x", form_ids=["phq_9"], trigger="schedule", start_date=date(2026, 1, 1), interval_days=7),
+            THERAPIST,
+        )
     with pytest.raises(Invalid, match="no published form 'rcads_25'"):
         await svc.batteries.start(plan, BatterySpec(name="x", form_ids=["rcads_25"], trigger="now"), THERAPIST)
     assert await world.open_forms(plan_id) == {}
@@ -135,32 +169,45 @@ async def test_batteries_open_forms_at_start_now_at_module_start_and_on_a_schedu
     scheduled = [e for e in await world.events("se.careplan.forms.measurement_due.v1") if e["trigger"] == "schedule"]
     assert [e["occasion"] for e in scheduled] == [1, 2]
     await world.pass_time(days=2)
-    reminders = [e for e in await world.events("se.careplan.forms.patient_notification_due.v1")
-                 if e["reason"] == "reminder"]
+    reminders = [
+        e for e in await world.events("se.careplan.forms.patient_notification_due.v1") if e["reason"] == "reminder"
+    ]
     assert [e["form_ids"] for e in reminders] == [["isi"], ["phq_9"]]
 
     await svc.batteries.stop(plan, weekly.id, THERAPIST)
     await world.pass_time(days=14)
     assert await world.open_forms(plan_id) == {}
-    assert len([e for e in await world.events("se.careplan.forms.measurement_due.v1")
-                if e["trigger"] == "schedule"]) == 2
+    assert (
+        len([e for e in await world.events("se.careplan.forms.measurement_due.v1") if e["trigger"] == "schedule"]) == 2
+    )
 
-    module = await svc.batteries.start(plan, BatterySpec(name="RCADS vid modulstart", form_ids=["phq_9"],
-                                                        trigger="module_start", module_id="modul-3"), THERAPIST)
-    now = await svc.batteries.start(plan, BatterySpec(name="Extramätning", form_ids=["isi"], trigger="now"),
-                                    THERAPIST)
+    module = await svc.batteries.start(
+        plan,
+        BatterySpec(name="RCADS vid modulstart", form_ids=["phq_9"], trigger="module_start", module_id="modul-3"),
+        THERAPIST,
+    )
+    now = await svc.batteries.start(plan, BatterySpec(name="Extramätning", form_ids=["isi"], trigger="now"), THERAPIST)
     assert await world.open_forms(plan_id) == {f"battery:{now.id}:1": ["isi"]}
-    await world.deliver(svc.on_module_state_changed, ModuleStateChangedView(
-        plan_id=plan_id, module_id="modul-3", form_module=False, form_refs=[], state="current",
-        changed_at=world.clock.now()))
+    await world.deliver(
+        svc.on_module_state_changed,
+        ModuleStateChangedView(
+            plan_id=plan_id,
+            module_id="modul-3",
+            form_module=False,
+            form_refs=[],
+            state="current",
+            changed_at=world.clock.now(),
+        ),
+    )
     assert (await world.open_forms(plan_id))[f"battery:{module.id}:1"] == ["phq_9"]
 
 
 async def test_unit_rules_flag_results_and_inactivity_until_the_patient_is_active_again(world: World) -> None:
     svc = world.service
     await svc.flags.add_rule(FlagRuleSpec(kind="inactivity", days=7), THERAPIST)
-    await svc.flags.add_rule(FlagRuleSpec(kind="result", form_id="phq_9", result_id="total",
-                                          labels=["Medelsvåra", "Svåra"]), THERAPIST)
+    await svc.flags.add_rule(
+        FlagRuleSpec(kind="result", form_id="phq_9", result_id="total", labels=["Medelsvåra", "Svåra"]), THERAPIST
+    )
     personnummer = new_personnummer()
     patient = Patient(personnummer=personnummer)
     plan_id = await world.start_plan(personnummer)
@@ -175,15 +222,15 @@ async def test_unit_rules_flag_results_and_inactivity_until_the_patient_is_activ
     assert await kinds() == []
     await world.pass_time(days=6, hours=23)  # 7 days after the answer, not after the start
     assert await kinds() == []
-    await world.deliver(svc.on_patient_message, PatientMessageView(plan_id=plan_id, sender_kind="patient",
-                                                                   sent_at=world.clock.now()))
+    await world.deliver(
+        svc.on_patient_message, PatientMessageView(plan_id=plan_id, sender_kind="patient", sent_at=world.clock.now())
+    )
     await world.pass_time(days=7, hours=1)
     assert await kinds() == ["inactivity"]
     await world.pass_time(days=10)
     assert await kinds() == ["inactivity"]  # once for that stretch of silence
     await svc.batteries.start(await svc.plan_for(plan_id, THERAPIST), extra, THERAPIST)
-    high = await svc.respond(plan_id, "phq_9", answers(8, 2) | {"q9": "0"}, draft=False,
-                             by=patient)  # 16: Medelsvåra
+    high = await svc.respond(plan_id, "phq_9", answers(8, 2) | {"q9": "0"}, draft=False, by=patient)  # 16: Medelsvåra
     assert low.results[0].label == "Lindriga" and high.results[0].label == "Medelsvåra"
     assert await kinds() == ["inactivity", "result"]
     flagged = await world.events("se.careplan.forms.result_flagged.v1")
@@ -201,22 +248,43 @@ async def test_activity_plans_register_flag_outside_target_and_missed_occasions(
     patient = Patient(personnummer=personnummer)
     plan_id = await world.start_plan(personnummer)
     plan = await svc.plan_for(plan_id, THERAPIST)
-    spec = ActivityPlanSpec.model_validate({
-        "title": "Promenad", "start_date": "2026-11-23", "registration_window_days": 1, "flag_on_missed": True,
-        "allow_skip": True, "schedule": [{"weekday": "mon", "time": "18:00"}, {"weekday": "wed", "time": "07:30"}],
-        "measurements": [{"id": "distance", "title": "Sträcka", "unit": "km", "min_target": 2,
-                          "flag_outside_target": True, "mandatory": True, "chart_patient": True},
-                         {"id": "weight", "title": "Vikt", "unit": "kg"}]})
+    spec = ActivityPlanSpec.model_validate(
+        {
+            "title": "Promenad",
+            "start_date": "2026-11-23",
+            "registration_window_days": 1,
+            "flag_on_missed": True,
+            "allow_skip": True,
+            "schedule": [{"weekday": "mon", "time": "18:00"}, {"weekday": "wed", "time": "07:30"}],
+            "measurements": [
+                {
+                    "id": "distance",
+                    "title": "Sträcka",
+                    "unit": "km",
+                    "min_target": 2,
+                    "flag_outside_target": True,
+                    "mandatory": True,
+                    "chart_patient": True,
+                },
+                {"id": "weight", "title": "Vikt", "unit": "kg"},
+            ],
+        }
+    )
     activity = await svc.activities.save(plan, spec, THERAPIST)
     monday = datetime(2026, 11, 23, 18, 0, tzinfo=STOCKHOLM)
     wednesday = datetime(2026, 11, 25, 7, 30, tzinfo=STOCKHOLM)
 
-    done = await svc.activities.register(plan, activity.id, RegistrationInput(
-        occasion=monday.astimezone(UTC), values={"distance": 1.5, "weight": 80}), patient)
+    done = await svc.activities.register(
+        plan,
+        activity.id,
+        RegistrationInput(occasion=monday.astimezone(UTC), values={"distance": 1.5, "weight": 80}),
+        patient,
+    )
     assert done.occasion == monday
     with pytest.raises(Conflict, match="registered already"):
-        await svc.activities.register(plan, activity.id, RegistrationInput(occasion=monday, values={"distance": 3}),
-                                      patient)
+        await svc.activities.register(
+            plan, activity.id, RegistrationInput(occasion=monday, values={"distance": 3}), patient
+        )
     with pytest.raises(Conflict, match="before its day"):
         await svc.activities.register(plan, activity.id, RegistrationInput(occasion=wednesday, skipped=True), patient)
     flags = await svc.flags_of_plan(plan_id, THERAPIST)

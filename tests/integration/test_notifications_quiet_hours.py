@@ -20,38 +20,65 @@ from services.notifications.domain.model import Delivery
 from services.notifications.service_layer.delivery import RETRY_TIMER, Deliverer
 from shared.audit import AuditLog
 from shared.clock import FixedClock
-from shared.timers import TimerRunner, TimerStore
-from shared.unit_of_work import UnitOfWork
-from tests.integration.notify_helpers import received
+from shared.storage.timers import TimerRunner, TimerStore
+from shared.storage.unit_of_work import MongoUnitOfWork
+from tests.support.notify_helpers import received
 
 pytestmark = pytest.mark.integration
 EVENING = datetime(2026, 11, 23, 22, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
 RECIPIENTS = 250
 
 
-async def test_an_evening_sms_announcement_waits_for_eight_in_one_timer_and_is_sent_then(platform: Platform) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.addresses.mongodb_uri, tz_aware=True)
+async def test_an_evening_sms_announcement_waits_for_eight_in_one_timer_and_is_sent_then(servers: Platform) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.addresses.mongodb_uri, tz_aware=True)
     db = client[f"test_quiet_{uuid.uuid4().hex[:8]}"]
-    cache = redis.Redis.from_url(platform.addresses.redis_url)
+    cache = redis.Redis.from_url(servers.addresses.redis_url)
     clock = FixedClock(EVENING)
-    uow = UnitOfWork(client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!",
-                                                                                  clock=clock))
+    uow = MongoUnitOfWork(
+        client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!", clock=clock)
+    )
     timers, repo = TimerStore(db, clock), NotificationsRepository(db)
     await timers.ensure_indexes()
     await repo.ensure_indexes()
-    gateway = HttpSmsGateway(platform.sinks["sms_gateway_url"])
-    deliverer = Deliverer(uow, repo, timers, {"sms": gateway},
-                          {"sms": SharedRateLimit(cache, f"quiet-{uuid.uuid4().hex[:6]}", 10_000)},  # type: ignore[dict-item]
-                          pepper="pepper!!", batch_sizes={"sms": 100})
-    runner = TimerRunner(timers, uow, {RETRY_TIMER: deliverer.on_retry_timer}, owner="t", clock=clock,
-                         poll_seconds=0.1, lease=timedelta(seconds=60))
+    gateway = HttpSmsGateway(servers.sinks["sms_gateway_url"])
+    deliverer = Deliverer(
+        uow,
+        repo,
+        timers,
+        {"sms": gateway},
+        {"sms": SharedRateLimit(cache, f"quiet-{uuid.uuid4().hex[:6]}", 10_000)},  # type: ignore[dict-item]
+        pepper="pepper!!",
+        batch_sizes={"sms": 100},
+    )
+    runner = TimerRunner(
+        timers,
+        uow,
+        {RETRY_TIMER: deliverer.on_retry_timer},
+        owner="t",
+        clock=clock,
+        poll_seconds=0.1,
+        lease=timedelta(seconds=60),
+    )
     trigger = f"announcement:{uuid.uuid4()}"
     try:
-        await deliverer.deliver([Delivery(
-            id=f"{trigger}|r{i}|sms", trigger_id=trigger, trigger_kind="announcement", recipient_kind="patient",
-            recipient=f"1992{i:08d}", channel="sms", address=f"+4670{i:07d}", template="announcement",
-            custom_subject="Info", custom_body="Mottagningen har nya öppettider.", created_at=clock.now())
-            for i in range(RECIPIENTS)])
+        await deliverer.deliver(
+            [
+                Delivery(
+                    id=f"{trigger}|r{i}|sms",
+                    trigger_id=trigger,
+                    trigger_kind="announcement",
+                    recipient_kind="patient",
+                    recipient=f"1992{i:08d}",
+                    channel="sms",
+                    address=f"+4670{i:07d}",
+                    template="announcement",
+                    custom_subject="Info",
+                    custom_body="Mottagningen har nya öppettider.",
+                    created_at=clock.now(),
+                )
+                for i in range(RECIPIENTS)
+            ]
+        )
         states = {d["state"] async for d in db["deliveries"].find({"trigger_id": trigger})}
         assert states == {"deferred"}
         assert await db["timers"].count_documents({"kind": RETRY_TIMER}) == 1  # one timer for the whole batch
@@ -64,7 +91,7 @@ async def test_an_evening_sms_announcement_waits_for_eight_in_one_timer_and_is_s
         for event in due:  # what a worker does with the work topic's event
             await deliverer.attempt(event["data"]["delivery_ids"])
         assert {d["state"] async for d in db["deliveries"].find({"trigger_id": trigger})} == {"sent"}
-        sent = [m for m in received(platform, "sms") if m["key"].startswith(f"{trigger}|")]
+        sent = [m for m in received(servers, "sms") if m["key"].startswith(f"{trigger}|")]
         assert len(sent) == RECIPIENTS and len({m["key"] for m in sent}) == RECIPIENTS
         assert await repo.announcement_outcomes(trigger.removeprefix("announcement:")) == {"sent": RECIPIENTS}
     finally:

@@ -15,8 +15,8 @@ from services.notifications.adapters.rate_limit import SharedRateLimit
 pytestmark = pytest.mark.integration
 
 
-async def test_two_replicas_share_one_budget(platform: Platform) -> None:
-    client = redis.Redis.from_url(platform.addresses.redis_url)
+async def test_two_replicas_share_one_budget(servers: Platform) -> None:
+    client = redis.Redis.from_url(servers.addresses.redis_url)
     provider = f"test-{uuid.uuid4().hex[:6]}"
     replicas = [SharedRateLimit(client, provider, per_second=20) for _ in range(2)]
     granted: list[int] = []
@@ -35,8 +35,8 @@ async def test_two_replicas_share_one_budget(platform: Platform) -> None:
     assert time.time() - started > 1.0
 
 
-async def test_a_batch_takes_what_a_second_has_left_and_waits_for_the_rest(platform: Platform) -> None:
-    client = redis.Redis.from_url(platform.addresses.redis_url)
+async def test_a_batch_takes_what_a_second_has_left_and_waits_for_the_rest(servers: Platform) -> None:
+    client = redis.Redis.from_url(servers.addresses.redis_url)
     provider = f"test-{uuid.uuid4().hex[:6]}"
     limit = SharedRateLimit(client, provider, per_second=30)
     started = time.time()

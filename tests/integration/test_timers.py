@@ -13,20 +13,21 @@ from pymongo import AsyncMongoClient
 from launcher.stack import Platform
 from shared.audit import AuditLog
 from shared.clock import FixedClock
-from shared.timers import Timer, TimerRunner, TimerStore, slot_of
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.storage.timers import Timer, TimerRunner, TimerStore, slot_of
+from shared.storage.unit_of_work import MongoUnitOfWork, Transaction
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def timer_db(platform: Platform):
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.addresses.mongodb_uri, tz_aware=True)
+async def timer_db(servers: Platform):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(servers.addresses.mongodb_uri, tz_aware=True)
     db = client[f"test_timers_{uuid.uuid4().hex[:8]}"]
     clock = FixedClock(START)
-    uow = UnitOfWork(client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!",
-                                                                                  clock=clock))
+    uow = MongoUnitOfWork(
+        client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!", clock=clock)
+    )
     store = TimerStore(db, clock)
     await store.ensure_indexes()
     yield db, clock, uow, store
@@ -34,8 +35,14 @@ async def timer_db(platform: Platform):
     await client.close()
 
 
-def runner(store: TimerStore, uow: UnitOfWork, clock: FixedClock, owner: str,
-           handler: Any, lease: timedelta = timedelta(seconds=60)) -> TimerRunner:
+def runner(
+    store: TimerStore,
+    uow: MongoUnitOfWork,
+    clock: FixedClock,
+    owner: str,
+    handler: Any,
+    lease: timedelta = timedelta(seconds=60),
+) -> TimerRunner:
     return TimerRunner(store, uow, {"test.kind": handler}, owner=owner, clock=clock, poll_seconds=0.1, lease=lease)
 
 

@@ -36,8 +36,11 @@ def test_every_service_is_deployed_with_probes_and_a_service() -> None:
 
 def settings_class(service: str) -> type[PlatformSettings]:
     module = importlib.import_module(f"services.{service}.settings")
-    return next(v for v in vars(module).values()
-                if isinstance(v, type) and issubclass(v, PlatformSettings) and v is not PlatformSettings)
+    return next(
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, PlatformSettings) and v is not PlatformSettings
+    )
 
 
 def test_each_service_gets_every_setting_it_needs_and_none_it_does_not_read() -> None:

@@ -30,22 +30,73 @@ def answers_summing_to(form: FormDefinition, total: int, questions: list[str]) -
     return chosen
 
 
-def result(form: FormDefinition, answers: dict, result_id: str = "total"):  # noqa: ANN201
+def result(form: FormDefinition, answers: dict, result_id: str = "total"):
     return next(r for r in score(form, answers) if r.result_id == result_id)
 
 
-@pytest.mark.parametrize("form_id, items, cut_offs", [
-    ("phq_9", 9, [(0, "Minimala"), (4, "Minimala"), (5, "Lindriga"), (9, "Lindriga"), (10, "Måttliga"),
-                  (14, "Måttliga"), (15, "Medelsvåra"), (19, "Medelsvåra"), (20, "Svåra"), (27, "Svåra")]),
-    ("gad_7", 7, [(0, "Minimal"), (4, "Minimal"), (5, "Lindrig"), (9, "Lindrig"), (10, "Måttlig"), (14, "Måttlig"),
-                  (15, "Svår"), (21, "Svår")]),
-    ("isi", 7, [(0, "Ingen kliniskt signifikant insomni"), (7, "Ingen kliniskt signifikant insomni"),
-                (8, "Subklinisk insomni"), (14, "Subklinisk insomni"), (15, "Måttlig klinisk insomni"),
-                (21, "Måttlig klinisk insomni"), (22, "Svår klinisk insomni"), (28, "Svår klinisk insomni")]),
-    ("audit", 10, [(0, "Zon I: låg risk"), (7, "Zon I: låg risk"), (8, "Zon II: riskbruk"), (15, "Zon II: riskbruk"),
-                   (16, "Zon III: skadligt bruk"), (19, "Zon III: skadligt bruk"), (20, "Zon IV: möjligt beroende"),
-                   (40, "Zon IV: möjligt beroende")]),
-])
+@pytest.mark.parametrize(
+    "form_id, items, cut_offs",
+    [
+        (
+            "phq_9",
+            9,
+            [
+                (0, "Minimala"),
+                (4, "Minimala"),
+                (5, "Lindriga"),
+                (9, "Lindriga"),
+                (10, "Måttliga"),
+                (14, "Måttliga"),
+                (15, "Medelsvåra"),
+                (19, "Medelsvåra"),
+                (20, "Svåra"),
+                (27, "Svåra"),
+            ],
+        ),
+        (
+            "gad_7",
+            7,
+            [
+                (0, "Minimal"),
+                (4, "Minimal"),
+                (5, "Lindrig"),
+                (9, "Lindrig"),
+                (10, "Måttlig"),
+                (14, "Måttlig"),
+                (15, "Svår"),
+                (21, "Svår"),
+            ],
+        ),
+        (
+            "isi",
+            7,
+            [
+                (0, "Ingen kliniskt signifikant insomni"),
+                (7, "Ingen kliniskt signifikant insomni"),
+                (8, "Subklinisk insomni"),
+                (14, "Subklinisk insomni"),
+                (15, "Måttlig klinisk insomni"),
+                (21, "Måttlig klinisk insomni"),
+                (22, "Svår klinisk insomni"),
+                (28, "Svår klinisk insomni"),
+            ],
+        ),
+        (
+            "audit",
+            10,
+            [
+                (0, "Zon I: låg risk"),
+                (7, "Zon I: låg risk"),
+                (8, "Zon II: riskbruk"),
+                (15, "Zon II: riskbruk"),
+                (16, "Zon III: skadligt bruk"),
+                (19, "Zon III: skadligt bruk"),
+                (20, "Zon IV: möjligt beroende"),
+                (40, "Zon IV: möjligt beroende"),
+            ],
+        ),
+    ],
+)
 def test_published_cut_offs(form_id: str, items: int, cut_offs: list[tuple[int, str]]) -> None:
     form = instrument(form_id)
     questions = [f"q{i}" for i in range(1, items + 1)]
@@ -79,40 +130,82 @@ def test_distress_thermometer_flags_at_four() -> None:
     assert result(form, {"distress": 10}, "distress").label == "Förhöjd"
 
 
-@pytest.mark.parametrize("asleep, in_bed, value, label", [
-    (420, 480, 87.5, "Normal"), (408, 480, 85.0, "Normal"), (407, 480, 84.7917, "Låg"), (480, 480, 100.0, "Normal"),
-])
+@pytest.mark.parametrize(
+    "asleep, in_bed, value, label",
+    [
+        (420, 480, 87.5, "Normal"),
+        (408, 480, 85.0, "Normal"),
+        (407, 480, 84.7917, "Låg"),
+        (480, 480, 100.0, "Normal"),
+    ],
+)
 def test_sleep_efficiency(asleep: int, in_bed: int, value: float, label: str) -> None:
-    scored = result(instrument("sleep_diary"), {"minutes_asleep": asleep, "minutes_in_bed": in_bed},
-                    "sleep_efficiency")
+    scored = result(instrument("sleep_diary"), {"minutes_asleep": asleep, "minutes_in_bed": in_bed}, "sleep_efficiency")
     assert (scored.value, scored.label) == (value, label)
 
 
-@pytest.mark.parametrize("answer, rule", [
-    ({"distress": 11}, "above the maximum"), ({"distress": -1}, "below the minimum"),
-    ({"distress": 2.5}, "steps of 1"), ({"distress": "high"}, "must be a number"),
-    ({"distress": float("nan")}, "finite"), ({"distress": float("inf")}, "finite"), ({"distress": True}, "number"),
-])
+@pytest.mark.parametrize(
+    "answer, rule",
+    [
+        ({"distress": 11}, "above the maximum"),
+        ({"distress": -1}, "below the minimum"),
+        ({"distress": 2.5}, "steps of 1"),
+        ({"distress": "high"}, "must be a number"),
+        ({"distress": float("nan")}, "finite"),
+        ({"distress": float("inf")}, "finite"),
+        ({"distress": True}, "number"),
+    ],
+)
 def test_bad_answers_name_the_question_and_the_rule(answer: dict, rule: str) -> None:
     errors = validate_answers(instrument("distress_thermometer"), answer, complete=True)
     assert errors[0].question == "distress" and rule in errors[0].rule
 
 
 def test_choices_text_and_unknown_questions() -> None:
-    form = FormDefinition.model_validate({
-        "form_id": "t", "version": 1, "title": "T", "questions": [
-            {"id": "many", "text": "?", "type": "multiple_choice", "min_choices": 1, "max_choices": 2,
-             "options": [{"value": v, "label": v, "score": 1} for v in "abc"]},
-            {"id": "free", "text": "?", "type": "text", "max_length": 5, "required": False}]})
-    checks = [({"many": ["a", "b", "c"]}, "at most 2"), ({"many": []}, "at least 1"), ({"many": ["x"]}, "among"),
-              ({"many": ["a", "a"]}, "twice"), ({"many": ["a"], "free": "too long"}, "longer than 5"),
-              ({"many": ["a"], "nope": 1}, "not a question")]
+    form = FormDefinition.model_validate(
+        {
+            "form_id": "t",
+            "version": 1,
+            "title": "T",
+            "questions": [
+                {
+                    "id": "many",
+                    "text": "?",
+                    "type": "multiple_choice",
+                    "min_choices": 1,
+                    "max_choices": 2,
+                    "options": [{"value": v, "label": v, "score": 1} for v in "abc"],
+                },
+                {"id": "free", "text": "?", "type": "text", "max_length": 5, "required": False},
+            ],
+        }
+    )
+    checks = [
+        ({"many": ["a", "b", "c"]}, "at most 2"),
+        ({"many": []}, "at least 1"),
+        ({"many": ["x"]}, "among"),
+        ({"many": ["a", "a"]}, "twice"),
+        ({"many": ["a"], "free": "too long"}, "longer than 5"),
+        ({"many": ["a"], "nope": 1}, "not a question"),
+    ]
     for answers, rule in checks:
         assert any(rule in e.rule for e in validate_answers(form, answers, complete=True)), rule
 
 
-@pytest.mark.parametrize("text", ["__import__('os')", "a.b", "a[0]", "lambda: 1", "open('x')", "'text'", "a if b else c",
-                                  "a ** 9999999", "True + 1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os')",
+        "a.b",
+        "a[0]",
+        "lambda: 1",
+        "open('x')",
+        "'text'",
+        "a if b else c",
+        "a ** 9999999",
+        "True + 1",
+    ],
+)
 def test_formula_language_refuses_anything_but_arithmetic(text: str) -> None:
     with pytest.raises(formula.FormulaError):
         formula.parse(text)
@@ -125,19 +218,73 @@ def test_formulas_compute_and_refuse_division_by_zero() -> None:
         formula.evaluate("a / b", {"a": 1, "b": 0})
 
 
-@pytest.mark.parametrize("results, message", [
-    ([{"id": "r", "title": "R", "kind": "sum", "questions": ["ghost"],
-       "intervals": [{"min": 0, "max": 1, "label": "x", "colour": "#000000"}]}], "unknown questions: ghost"),
-    ([{"id": "r", "title": "R", "kind": "formula", "formula": "ghost * 2",
-       "intervals": [{"min": 0, "max": 1, "label": "x", "colour": "#000000"}]}], "unknown questions: ghost"),
-    ([{"id": "r", "title": "R", "kind": "sum", "questions": ["a"],
-       "intervals": [{"min": 0, "max": 5, "label": "x", "colour": "#000000"},
-                     {"min": 4, "max": 9, "label": "y", "colour": "#000000"}]}], "overlap"),
-    ([{"id": "r", "title": "R", "kind": "sum", "questions": ["a"],
-       "intervals": [{"min": 0, "max": 4, "label": "x", "colour": "#000000"},
-                     {"min": 5, "max": 9, "label": "y", "colour": "#000000"}]}], "gap"),
-])
+@pytest.mark.parametrize(
+    "results, message",
+    [
+        (
+            [
+                {
+                    "id": "r",
+                    "title": "R",
+                    "kind": "sum",
+                    "questions": ["ghost"],
+                    "intervals": [{"min": 0, "max": 1, "label": "x", "colour": "#000000"}],
+                }
+            ],
+            "unknown questions: ghost",
+        ),
+        (
+            [
+                {
+                    "id": "r",
+                    "title": "R",
+                    "kind": "formula",
+                    "formula": "ghost * 2",
+                    "intervals": [{"min": 0, "max": 1, "label": "x", "colour": "#000000"}],
+                }
+            ],
+            "unknown questions: ghost",
+        ),
+        (
+            [
+                {
+                    "id": "r",
+                    "title": "R",
+                    "kind": "sum",
+                    "questions": ["a"],
+                    "intervals": [
+                        {"min": 0, "max": 5, "label": "x", "colour": "#000000"},
+                        {"min": 4, "max": 9, "label": "y", "colour": "#000000"},
+                    ],
+                }
+            ],
+            "overlap",
+        ),
+        (
+            [
+                {
+                    "id": "r",
+                    "title": "R",
+                    "kind": "sum",
+                    "questions": ["a"],
+                    "intervals": [
+                        {"min": 0, "max": 4, "label": "x", "colour": "#000000"},
+                        {"min": 5, "max": 9, "label": "y", "colour": "#000000"},
+                    ],
+                }
+            ],
+            "gap",
+        ),
+    ],
+)
 def test_bad_rules_are_refused_at_publish_time(results: list, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        FormDefinition.model_validate({"form_id": "t", "version": 1, "title": "T", "results": results,
-                                       "questions": [{"id": "a", "text": "?", "type": "number"}]})
+        FormDefinition.model_validate(
+            {
+                "form_id": "t",
+                "version": 1,
+                "title": "T",
+                "results": results,
+                "questions": [{"id": "a", "text": "?", "type": "number"}],
+            }
+        )

@@ -13,33 +13,43 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ValidationError
 
-from shared.auth import InvalidToken, Patient, Role, Staff, TokenVerifier, generate_signing_key, issue_token
-from shared.identity import Personnummer, mask_personnummer
+from shared.kernel.identity import Personnummer, mask_personnummer
+from shared.kernel.principals import Patient, Staff
+from shared.kernel.roles import Role
+from shared.security.tokens import InvalidToken, TokenVerifier, generate_signing_key, issue_token
 
 
 class Form(BaseModel):
     personnummer: Personnummer
 
 
-@pytest.mark.parametrize("given, normalised", [
-    ("191212121212", "191212121212"),
-    ("19121212-1212", "191212121212"),
-    ("121212-1212", "201212121212"),  # 10 digits: the century is the most recent
-    ("121212+1212", "191212121212"),  # "+": 100 years or older
-    ("19121272-1219", "191212721219"),  # samordningsnummer: day + 60
-])
+@pytest.mark.parametrize(
+    "given, normalised",
+    [
+        ("191212121212", "191212121212"),
+        ("19121212-1212", "191212121212"),
+        ("121212-1212", "201212121212"),  # 10 digits: the century is the most recent
+        ("121212+1212", "191212121212"),  # "+": 100 years or older
+        ("19121272-1219", "191212721219"),  # samordningsnummer: day + 60
+    ],
+)
 def test_valid_numbers_are_normalised(given: str, normalised: str) -> None:
     assert Form(personnummer=given).personnummer == normalised
 
 
-@pytest.mark.parametrize("bad", [
-    "191212121213",  # wrong check digit
-    "19121312-1212",  # month 13
-    "19120230-1212",  # 30 February
-    "١٩١٢١٢١٢١٢١٢",  # Arabic-Indic digits: digits to str.isdigit, not a Swedish number
-    "１９１２１２１２１２１２",  # full-width digits
-    "19121212 1212", "", "abc",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "191212121213",  # wrong check digit
+        "19121312-1212",  # month 13
+        "19120230-1212",  # 30 February
+        "١٩١٢١٢١٢١٢١٢",  # Arabic-Indic digits: digits to str.isdigit, not a Swedish number
+        "１９１２１２１２１２１２",  # full-width digits
+        "19121212 1212",
+        "",
+        "abc",
+    ],
+)
 def test_invalid_numbers_are_refused_naming_the_field_without_echoing_it(bad: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Form(personnummer=bad)
@@ -72,6 +82,7 @@ def test_staff_and_patient_tokens_round_trip(keys: tuple[bytes, bytes]) -> None:
 
 def hs256_forgery(claims: dict[str, object], secret: bytes) -> str:
     """The classic key-confusion attack: HMAC-sign with the public key (PyJWT refuses to build it)."""
+
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -85,8 +96,15 @@ def test_expired_foreign_and_unsigned_tokens_are_refused(keys: tuple[bytes, byte
     expired = issue_token(staff, private, audience="careplan", issuer="careplan-dev", ttl_seconds=-10)
     other_audience = issue_token(staff, private, audience="elsewhere", issuer="careplan-dev")
     other_key = issue_token(staff, generate_signing_key()[0], audience="careplan", issuer="careplan-dev")
-    claims = {"sub": "x", "kind": "staff", "unit": "SE2321000016-U1", "roles": ["therapist"], "aud": "careplan",
-              "iss": "careplan-dev", "exp": int(time.time()) + 60}
+    claims = {
+        "sub": "x",
+        "kind": "staff",
+        "unit": "SE2321000016-U1",
+        "roles": ["therapist"],
+        "aud": "careplan",
+        "iss": "careplan-dev",
+        "exp": int(time.time()) + 60,
+    }
     unsigned = jwt.encode(claims, None, algorithm="none")
     symmetric = hs256_forgery(claims, public)
     for token in (expired, other_audience, other_key, unsigned, symmetric, "not-a-token"):
@@ -97,8 +115,17 @@ def test_expired_foreign_and_unsigned_tokens_are_refused(keys: tuple[bytes, byte
 def test_a_patient_token_with_an_invalid_personnummer_is_refused(keys: tuple[bytes, bytes]) -> None:
     private, public = keys
     signing_key = serialization.load_pem_private_key(private, None)
-    token = jwt.encode({"sub": "191212121213", "kind": "patient", "aud": "careplan", "iss": "careplan-dev",
-                        "exp": int(time.time()) + 60}, signing_key, algorithm="EdDSA")
+    token = jwt.encode(
+        {
+            "sub": "191212121213",
+            "kind": "patient",
+            "aud": "careplan",
+            "iss": "careplan-dev",
+            "exp": int(time.time()) + 60,
+        },
+        signing_key,
+        algorithm="EdDSA",
+    )
     with pytest.raises(InvalidToken, match="personnummer"):
         verifier(public).verify(token)
 

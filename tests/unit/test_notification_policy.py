@@ -13,15 +13,18 @@ from services.notifications.domain.templates import TEMPLATES, MissingVariable, 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-@pytest.mark.parametrize("local, allowed", [
-    ("2026-11-23 12:00", "2026-11-23 12:00"),  # daytime: now
-    ("2026-11-23 08:00", "2026-11-23 08:00"),  # quiet hours end at 08:00
-    ("2026-11-23 20:59", "2026-11-23 20:59"),
-    ("2026-11-23 21:00", "2026-11-24 08:00"),  # quiet from 21:00: deferred to the next morning
-    ("2026-11-23 23:30", "2026-11-24 08:00"),
-    ("2026-11-24 03:00", "2026-11-24 08:00"),  # after midnight: the same morning
-    ("2026-03-28 22:00", "2026-03-29 08:00"),  # across the spring DST change
-])
+@pytest.mark.parametrize(
+    "local, allowed",
+    [
+        ("2026-11-23 12:00", "2026-11-23 12:00"),  # daytime: now
+        ("2026-11-23 08:00", "2026-11-23 08:00"),  # quiet hours end at 08:00
+        ("2026-11-23 20:59", "2026-11-23 20:59"),
+        ("2026-11-23 21:00", "2026-11-24 08:00"),  # quiet from 21:00: deferred to the next morning
+        ("2026-11-23 23:30", "2026-11-24 08:00"),
+        ("2026-11-24 03:00", "2026-11-24 08:00"),  # after midnight: the same morning
+        ("2026-03-28 22:00", "2026-03-29 08:00"),  # across the spring DST change
+    ],
+)
 def test_sms_quiet_hours(local: str, allowed: str) -> None:
     moment = datetime.strptime(local, "%Y-%m-%d %H:%M").replace(tzinfo=STOCKHOLM)
     expected = datetime.strptime(allowed, "%Y-%m-%d %H:%M").replace(tzinfo=STOCKHOLM)

@@ -72,9 +72,17 @@ def test_naive_timestamps_are_refused() -> None:
 
 
 def test_the_cli_prints_the_deadline() -> None:
-    result = subprocess.run([sys.executable, "-m", "launcher.cli", "sla", "due", "2026-12-23T10:00:00+01:00"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "sla", "due", "2026-12-23T10:00:00+01:00"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and result.stdout.strip() == "2026-12-30T23:59:59+01:00"
-    bad = subprocess.run([sys.executable, "-m", "launcher.cli", "sla", "due", "2026-12-23T10:00:00"],
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "sla", "due", "2026-12-23T10:00:00"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "offset" in bad.stderr

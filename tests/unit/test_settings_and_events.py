@@ -10,16 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from shared.events import EVENT_TYPES, EventRecord, MalformedEvent, parse_kafka_record
+from shared.messaging.events import EVENT_TYPES, EventRecord, MalformedEvent, parse_kafka_record
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL", "AUTH_PUBLIC_KEY_FILE"}}
-    return subprocess.run([sys.executable, "-c", "from services.plans.bootstrap import create_app; create_app()"],
-                          env=clean | env, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL", "AUTH_PUBLIC_KEY_FILE"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "from services.plans.bootstrap import create_app; create_app()"],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_a_missing_setting_fails_at_start_naming_it() -> None:
@@ -29,19 +38,27 @@ def test_a_missing_setting_fails_at_start_naming_it() -> None:
 
 
 def test_a_wrong_setting_fails_at_start_naming_it() -> None:
-    result = start_service({"KAFKA_BOOTSTRAP_SERVERS": "localhost", "MONGODB_URI": "postgres://x",
-                            "REDIS_URL": "redis://localhost:1"})
+    result = start_service(
+        {"KAFKA_BOOTSTRAP_SERVERS": "localhost", "MONGODB_URI": "postgres://x", "REDIS_URL": "redis://localhost:1"}
+    )
     assert result.returncode == 2
     assert "setting KAFKA_BOOTSTRAP_SERVERS is invalid" in result.stderr
     assert "setting MONGODB_URI is invalid" in result.stderr
 
 
 def test_events_round_trip_as_binary_mode_cloudevents() -> None:
-    from services.plans.domain.events import PlanStarted
+    from shared.contracts.plans import PlanStarted
 
-    event = PlanStarted(plan_id="p-1", unit_id="SE2321000016-U1", patient_personnummer="191212121212",
-                        protected_identity=False, program_id="prog", program_version="1.0",
-                        responsible_hsa_id="SE2321000016-A1", started_at=datetime(2026, 1, 5, tzinfo=UTC))
+    event = PlanStarted(
+        plan_id="p-1",
+        unit_id="SE2321000016-U1",
+        patient_personnummer="191212121212",
+        protected_identity=False,
+        program_id="prog",
+        program_version="1.0",
+        responsible_hsa_id="SE2321000016-A1",
+        started_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
     record = EventRecord.from_event(event, source="/careplan/plans", time=datetime(2026, 1, 5, tzinfo=UTC))
     message = record.to_kafka()
     assert message.key == "p-1"
@@ -54,13 +71,28 @@ def test_events_round_trip_as_binary_mode_cloudevents() -> None:
     assert EVENT_TYPES["se.careplan.plan.started.v1"] is PlanStarted
 
 
-@pytest.mark.parametrize("headers, value, reason", [
-    ({}, b"{}", "missing ce_id"),
-    ({"ce_id": b"1", "ce_type": b"t", "ce_specversion": b"1.0", "content-type": b"application/json"}, b"{}",
-     "source"),
-    ({"ce_id": b"1", "ce_type": b"t", "ce_source": b"/s", "ce_specversion": b"1.0",
-      "content-type": b"application/json"}, b"[1, 2]", "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "headers, value, reason",
+    [
+        ({}, b"{}", "missing ce_id"),
+        (
+            {"ce_id": b"1", "ce_type": b"t", "ce_specversion": b"1.0", "content-type": b"application/json"},
+            b"{}",
+            "source",
+        ),
+        (
+            {
+                "ce_id": b"1",
+                "ce_type": b"t",
+                "ce_source": b"/s",
+                "ce_specversion": b"1.0",
+                "content-type": b"application/json",
+            },
+            b"[1, 2]",
+            "not a JSON object",
+        ),
+    ],
+)
 def test_malformed_records_are_named(headers: dict[str, bytes], value: bytes, reason: str) -> None:
     with pytest.raises(MalformedEvent, match=reason):
         parse_kafka_record(headers, None, value)

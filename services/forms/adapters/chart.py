@@ -34,9 +34,14 @@ def measurement_chart(measurement: Measurement, points: list[tuple[datetime, flo
     low, high = min(values + targets, default=0.0), max(values + targets, default=1.0)
     bands = []
     if targets:
-        bands.append(Band(measurement.min_target if measurement.min_target is not None else low,
-                          measurement.max_target if measurement.max_target is not None else high,
-                          "Mål", TARGET_COLOUR))
+        bands.append(
+            Band(
+                measurement.min_target if measurement.min_target is not None else low,
+                measurement.max_target if measurement.max_target is not None else high,
+                "Mål",
+                TARGET_COLOUR,
+            )
+        )
     return svg_chart(f"{measurement.title} ({measurement.unit})", bands, points, low, high)
 
 
@@ -47,26 +52,41 @@ def svg_chart(title: str, bands: list[Band], points: list[tuple[datetime, float]
     def y(value: float) -> float:
         return MARGIN + plot_h * (1 - (min(max(value, low), high) - low) / span)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
-             f'<title>{escape(title)}</title>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
     for interval in bands:
         top, bottom = y(interval.max), y(interval.min)
-        parts.append(f'<rect class="band" x="{MARGIN}" y="{top:.1f}" width="{plot_w}" height="{bottom - top:.1f}" '
-                     f'fill="{interval.colour}" fill-opacity="0.25"><title>{escape(interval.label)}: '
-                     f'{escape(interval.explanation)}</title></rect>')
-        parts.append(f'<text x="{WIDTH - MARGIN + 4}" y="{(top + bottom) / 2:.1f}" font-size="10">'
-                     f'{escape(interval.label)}</text>')
+        parts.append(
+            f'<rect class="band" x="{MARGIN}" y="{top:.1f}" width="{plot_w}" height="{bottom - top:.1f}" '
+            f'fill="{interval.colour}" fill-opacity="0.25"><title>{escape(interval.label)}: '
+            f"{escape(interval.explanation)}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{WIDTH - MARGIN + 4}" y="{(top + bottom) / 2:.1f}" font-size="10">'
+            f"{escape(interval.label)}</text>"
+        )
     if points:
         first, last = points[0][0].timestamp(), points[-1][0].timestamp()
         width = (last - first) or 1.0
-        coords = [(MARGIN + (plot_w * (t.timestamp() - first) / width if len(points) > 1 else plot_w / 2), y(v))
-                  for t, v in points]
-        parts.append('<polyline class="values" fill="none" stroke="#1a237e" stroke-width="2" points="'
-                     + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords) + '"/>')
+        coords = [
+            (MARGIN + (plot_w * (t.timestamp() - first) / width if len(points) > 1 else plot_w / 2), y(v))
+            for t, v in points
+        ]
+        parts.append(
+            '<polyline class="values" fill="none" stroke="#1a237e" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
+            + '"/>'
+        )
         for (x, yy), (moment, value) in zip(coords, points, strict=True):
-            parts.append(f'<circle class="point" cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="#1a237e">'
-                         f'<title>{moment.date().isoformat()}: {value:g}</title></circle>')
-    parts.append(f'<line x1="{MARGIN}" y1="{MARGIN + plot_h}" x2="{MARGIN + plot_w}" y2="{MARGIN + plot_h}" '
-                 'stroke="#000"/></svg>')
+            parts.append(
+                f'<circle class="point" cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="#1a237e">'
+                f"<title>{moment.date().isoformat()}: {value:g}</title></circle>"
+            )
+    parts.append(
+        f'<line x1="{MARGIN}" y1="{MARGIN + plot_h}" x2="{MARGIN + plot_w}" y2="{MARGIN + plot_h}" '
+        'stroke="#000"/></svg>'
+    )
     return "".join(parts)

@@ -39,9 +39,14 @@ class FhirImportError(ValueError):
 
 # -- export ------------------------------------------------------------------------------------
 
+
 def _control(code: str) -> dict[str, Any]:
-    return {"url": ITEM_CONTROL, "valueCodeableConcept": {"coding": [
-        {"system": "http://hl7.org/fhir/questionnaire-item-control", "code": code}]}}
+    return {
+        "url": ITEM_CONTROL,
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://hl7.org/fhir/questionnaire-item-control", "code": code}]
+        },
+    }
 
 
 def _question_item(form: FormDefinition, q: Question) -> dict[str, Any]:
@@ -50,9 +55,13 @@ def _question_item(form: FormDefinition, q: Question) -> dict[str, Any]:
     if q.type in ("single_choice", "multiple_choice", "dropdown"):
         item["type"] = "choice"
         item["repeats"] = q.type == "multiple_choice"
-        item["answerOption"] = [{"valueCoding": {"system": f"{FORM_URL}{form.form_id}:{q.id}", "code": o.value,
-                                                 "display": o.label},
-                                 "extension": [{"url": ORDINAL_VALUE, "valueDecimal": o.score}]} for o in q.options]
+        item["answerOption"] = [
+            {
+                "valueCoding": {"system": f"{FORM_URL}{form.form_id}:{q.id}", "code": o.value, "display": o.label},
+                "extension": [{"url": ORDINAL_VALUE, "valueDecimal": o.score}],
+            }
+            for o in q.options
+        ]
         if q.type == "dropdown":
             extensions.append(_control("drop-down"))
     elif q.type == "text":
@@ -90,19 +99,30 @@ def _result_item(rule: ResultRule) -> dict[str, Any]:
     extensions: list[dict[str, Any]] = [{"url": CAREPLAN_RULE, "valueString": rule.model_dump_json()}]
     expression = _fhirpath(rule)
     if expression:
-        extensions.insert(0, {"url": CALCULATED, "valueExpression": {"language": "text/fhirpath",
-                                                                       "expression": expression}})
-    return {"linkId": f"result.{rule.id}", "text": rule.title, "type": "decimal", "readOnly": True,
-            "extension": extensions}
+        extensions.insert(
+            0, {"url": CALCULATED, "valueExpression": {"language": "text/fhirpath", "expression": expression}}
+        )
+    return {
+        "linkId": f"result.{rule.id}",
+        "text": rule.title,
+        "type": "decimal",
+        "readOnly": True,
+        "extension": extensions,
+    }
 
 
 def to_questionnaire(form: FormDefinition) -> dict[str, Any]:
     """The form as a FHIR R4 Questionnaire."""
     resource: dict[str, Any] = {
-        "resourceType": "Questionnaire", "id": form.form_id.replace("_", "-"),
-        "url": f"{FORM_URL}{form.form_id}", "version": str(form.version), "title": form.title,
-        "status": "active", "extension": [{"url": CAREPLAN_KIND, "valueCode": form.kind}],
-        "item": [_question_item(form, q) for q in form.questions] + [_result_item(r) for r in form.results]}
+        "resourceType": "Questionnaire",
+        "id": form.form_id.replace("_", "-"),
+        "url": f"{FORM_URL}{form.form_id}",
+        "version": str(form.version),
+        "title": form.title,
+        "status": "active",
+        "extension": [{"url": CAREPLAN_KIND, "valueCode": form.kind}],
+        "item": [_question_item(form, q) for q in form.questions] + [_result_item(r) for r in form.results],
+    }
     if form.description:
         resource["description"] = form.description
     return resource
@@ -111,8 +131,11 @@ def to_questionnaire(form: FormDefinition) -> dict[str, Any]:
 def _answer(question: Question, form: FormDefinition, value: Any) -> list[dict[str, Any]]:
     if question.type in ("single_choice", "multiple_choice", "dropdown"):
         chosen = value if isinstance(value, list) else [value]
-        return [{"valueCoding": {"system": f"{FORM_URL}{form.form_id}:{question.id}", "code": o.value,
-                                 "display": o.label}} for o in question.options if o.value in chosen]
+        return [
+            {"valueCoding": {"system": f"{FORM_URL}{form.form_id}:{question.id}", "code": o.value, "display": o.label}}
+            for o in question.options
+            if o.value in chosen
+        ]
     if question.type == "text":
         return [{"valueString": value}]
     if float(value).is_integer():
@@ -122,19 +145,30 @@ def _answer(question: Question, form: FormDefinition, value: Any) -> list[dict[s
 
 def to_questionnaire_response(form: FormDefinition, response: Response, personnummer: str) -> dict[str, Any]:
     """One response as a FHIR R4 QuestionnaireResponse (answers, then the computed results)."""
-    items = [{"linkId": q.id, "text": q.text, "answer": _answer(q, form, response.answers[q.id])}
-             for q in form.questions if response.answers.get(q.id) is not None]
-    items += [{"linkId": f"result.{r.result_id}", "text": r.title, "answer": [{"valueDecimal": r.value}]}
-              for r in response.results if r.value is not None]
+    items = [
+        {"linkId": q.id, "text": q.text, "answer": _answer(q, form, response.answers[q.id])}
+        for q in form.questions
+        if response.answers.get(q.id) is not None
+    ]
+    items += [
+        {"linkId": f"result.{r.result_id}", "text": r.title, "answer": [{"valueDecimal": r.value}]}
+        for r in response.results
+        if r.value is not None
+    ]
     moment = response.submitted_at or response.created_at
-    return {"resourceType": "QuestionnaireResponse", "id": response.id,
-            "questionnaire": f"{FORM_URL}{form.form_id}|{response.form_version}",
-            "status": "completed" if response.status == "submitted" else "in-progress",
-            "subject": {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": personnummer}},
-            "authored": moment.isoformat(), "item": items}
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": response.id,
+        "questionnaire": f"{FORM_URL}{form.form_id}|{response.form_version}",
+        "status": "completed" if response.status == "submitted" else "in-progress",
+        "subject": {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": personnummer}},
+        "authored": moment.isoformat(),
+        "item": items,
+    }
 
 
 # -- import ------------------------------------------------------------------------------------
+
 
 def _identifier(text: str, taken: set[str]) -> str:
     """A question id from a linkId or name: lower case letters, digits and underscores, unique."""
@@ -154,8 +188,7 @@ def _extension(element: dict[str, Any], url: str) -> dict[str, Any] | None:
 def _number(extension: dict[str, Any] | None) -> float | None:
     if extension is None:
         return None
-    return next((float(v) for k, v in extension.items() if k.startswith("value") and isinstance(v, (int, float))),
-                None)
+    return next((float(v) for k, v in extension.items() if k.startswith("value") and isinstance(v, (int, float))), None)
 
 
 def _controls(item: dict[str, Any]) -> set[str]:
@@ -173,22 +206,37 @@ def _option(option: dict[str, Any], link_id: str) -> dict[str, Any]:
         value = label = None if raw is None else str(raw)
     if not value:
         raise FhirImportError(f"item {link_id}: an answerOption has no code or value", field=link_id)
-    score = next((s for s in (_number(_extension(x, u)) for x in (option, coding or {})
-                              for u in (ORDINAL_VALUE, ITEM_WEIGHT)) if s is not None), 0.0)
+    score = next(
+        (
+            s
+            for s in (_number(_extension(x, u)) for x in (option, coding or {}) for u in (ORDINAL_VALUE, ITEM_WEIGHT))
+            if s is not None
+        ),
+        0.0,
+    )
     return {"value": str(value)[:50], "label": str(label)[:300], "score": score}
 
 
 def _question(item: dict[str, Any], question_id: str) -> dict[str, Any]:
     link_id, kind = item["linkId"], item.get("type")
-    question: dict[str, Any] = {"id": question_id, "text": (item.get("text") or link_id)[:1000],
-                                "required": bool(item.get("required", False))}
+    question: dict[str, Any] = {
+        "id": question_id,
+        "text": (item.get("text") or link_id)[:1000],
+        "required": bool(item.get("required", False)),
+    }
     if kind in ("choice", "open-choice"):
         if not item.get("answerOption"):
-            raise FhirImportError(f"item {link_id}: a choice item needs answerOption (answerValueSet is not "
-                                  "supported)", field=link_id)
+            raise FhirImportError(
+                f"item {link_id}: a choice item needs answerOption (answerValueSet is not supported)", field=link_id
+            )
         question["options"] = [_option(o, link_id) for o in item["answerOption"]]
-        question["type"] = ("multiple_choice" if item.get("repeats")
-                            else "dropdown" if "drop-down" in _controls(item) else "single_choice")
+        question["type"] = (
+            "multiple_choice"
+            if item.get("repeats")
+            else "dropdown"
+            if "drop-down" in _controls(item)
+            else "single_choice"
+        )
     elif kind == "boolean":
         question["type"] = "single_choice"
         question["options"] = [{"value": "true", "label": "Ja"}, {"value": "false", "label": "Nej"}]
@@ -224,24 +272,35 @@ def _items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _inferred_total(item: dict[str, Any], questions: list[dict[str, Any]], result_id: str) -> dict[str, Any]:
     scored = [q for q in questions if any(o["score"] for o in q.get("options", []))]
     if not scored:
-        raise FhirImportError(f"item {item['linkId']}: a calculated total needs questions with ordinal values",
-                              field=item["linkId"])
+        raise FhirImportError(
+            f"item {item['linkId']}: a calculated total needs questions with ordinal values", field=item["linkId"]
+        )
     low = sum(min(o["score"] for o in q["options"]) for q in scored)
     high = sum(max(o["score"] for o in q["options"]) for q in scored)
-    return {"id": result_id, "title": (item.get("text") or "Totalpoäng")[:200], "kind": "sum",
-            "questions": [q["id"] for q in scored],
-            "intervals": [{"min": low, "max": high if high > low else low + 1, "label": "Totalpoäng",
-                           "colour": "#607d8b"}]}
+    return {
+        "id": result_id,
+        "title": (item.get("text") or "Totalpoäng")[:200],
+        "kind": "sum",
+        "questions": [q["id"] for q in scored],
+        "intervals": [{"min": low, "max": high if high > low else low + 1, "label": "Totalpoäng", "colour": "#607d8b"}],
+    }
 
 
-def from_questionnaire(resource: dict[str, Any], form_id: str | None = None, version: int | None = None
-                       ) -> FormDefinition:
+def from_questionnaire(
+    resource: dict[str, Any], form_id: str | None = None, version: int | None = None
+) -> FormDefinition:
     """A FHIR R4 Questionnaire as a form definition (validated like any other); FhirImportError if not."""
     if resource.get("resourceType") != "Questionnaire":
         raise FhirImportError("resourceType must be Questionnaire", field="resourceType")
     url = str(resource.get("url", ""))
-    name = form_id or (url.removeprefix(FORM_URL) if url.startswith(FORM_URL) else None) \
-        or resource.get("name") or resource.get("id") or resource.get("title") or ""
+    name = (
+        form_id
+        or (url.removeprefix(FORM_URL) if url.startswith(FORM_URL) else None)
+        or resource.get("name")
+        or resource.get("id")
+        or resource.get("title")
+        or ""
+    )
     form_id = _identifier(str(name), set())
     if version is None:
         declared = str(resource.get("version", "1"))
@@ -254,8 +313,9 @@ def from_questionnaire(resource: dict[str, Any], form_id: str | None = None, ver
         ours = _extension(item, CAREPLAN_RULE)
         if ours is not None:
             results.append(json.loads(ours["valueString"]))
-        elif _extension(item, CALCULATED) is not None or (item.get("readOnly") and item.get("type") in
-                                                           ("integer", "decimal")):
+        elif _extension(item, CALCULATED) is not None or (
+            item.get("readOnly") and item.get("type") in ("integer", "decimal")
+        ):
             calculated.append(item)
         else:
             questions.append(_question(item, _identifier(item["linkId"], taken)))
@@ -263,6 +323,14 @@ def from_questionnaire(resource: dict[str, Any], form_id: str | None = None, ver
     if not questions:
         raise FhirImportError("the Questionnaire has no questions this service can ask", field="item")
     kind = (_extension(resource, CAREPLAN_KIND) or {}).get("valueCode", "questionnaire")
-    return FormDefinition.model_validate({
-        "form_id": form_id, "version": version, "kind": kind, "title": (resource.get("title") or form_id)[:200],
-        "description": resource.get("description", ""), "questions": questions, "results": results})
+    return FormDefinition.model_validate(
+        {
+            "form_id": form_id,
+            "version": version,
+            "kind": kind,
+            "title": (resource.get("title") or form_id)[:200],
+            "description": resource.get("description", ""),
+            "questions": questions,
+            "results": results,
+        }
+    )

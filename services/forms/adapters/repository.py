@@ -12,7 +12,7 @@ from services.forms.domain.activity import ActivityPlan, Registration
 from services.forms.domain.battery import Battery, FlagRule, StartBattery
 from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import Flag, PlanForms, Response
-from shared.documents import from_document, to_document
+from shared.storage.documents import from_document, to_document
 
 Session = AsyncClientSession | None
 
@@ -50,9 +50,17 @@ class FormsRepository:
         return FormDefinition.model_validate(doc["definition"]) if doc else None
 
     async def add_form(self, form: FormDefinition, digest: str, by: str, session: Session) -> None:
-        await self.forms.insert_one({"_id": f"{form.form_id}@{form.version}", "form_id": form.form_id,
-                                     "version": form.version, "digest": digest, "published_by": by,
-                                     "definition": form.model_dump(mode="json")}, session=session)
+        await self.forms.insert_one(
+            {
+                "_id": f"{form.form_id}@{form.version}",
+                "form_id": form.form_id,
+                "version": form.version,
+                "digest": digest,
+                "published_by": by,
+                "definition": form.model_dump(mode="json"),
+            },
+            session=session,
+        )
 
     async def form_digest(self, form_id: str, version: int, session: Session = None) -> str | None:
         doc = await self.forms.find_one({"_id": f"{form_id}@{version}"}, {"digest": 1}, session=session)
@@ -63,8 +71,9 @@ class FormsRepository:
         return PlanForms.model_validate(doc) if doc else None
 
     async def save_plan(self, plan: PlanForms, session: Session) -> None:
-        await self.plans.replace_one({"_id": plan.plan_id}, {"_id": plan.plan_id, **plan.model_dump()}, upsert=True,
-                                     session=session)
+        await self.plans.replace_one(
+            {"_id": plan.plan_id}, {"_id": plan.plan_id, **plan.model_dump()}, upsert=True, session=session
+        )
 
     async def save_response(self, response: Response, session: Session) -> None:
         await self.responses.replace_one({"_id": response.id}, to_document(response), upsert=True, session=session)
@@ -79,8 +88,9 @@ class FormsRepository:
 
     async def add_flag(self, flag: Flag, session: Session) -> bool:
         """Store a flag; False if it was raised before (its id says what raised it)."""
-        result = await self.flags.update_one({"_id": flag.id}, {"$setOnInsert": to_document(flag)}, upsert=True,
-                                             session=session)
+        result = await self.flags.update_one(
+            {"_id": flag.id}, {"$setOnInsert": to_document(flag)}, upsert=True, session=session
+        )
         return result.upserted_id is not None
 
     async def flag(self, flag_id: str, session: Session = None) -> Flag | None:
@@ -98,8 +108,7 @@ class FormsRepository:
 
     # -- batteries -----------------------------------------------------------------------------
     async def save_battery(self, battery: Battery, session: Session) -> None:
-        await self.batteries.replace_one({"_id": battery.id}, to_document(battery), upsert=True,
-                                         session=session)
+        await self.batteries.replace_one({"_id": battery.id}, to_document(battery), upsert=True, session=session)
 
     async def battery(self, battery_id: str, session: Session = None) -> Battery | None:
         return from_document(Battery, await self.batteries.find_one({"_id": battery_id}, session=session))
@@ -132,12 +141,12 @@ class FormsRepository:
 
     # -- activity plans ------------------------------------------------------------------------
     async def save_activity_plan(self, plan: ActivityPlan, session: Session) -> None:
-        await self.activity_plans.replace_one({"_id": plan.id}, to_document(plan), upsert=True,
-                                              session=session)
+        await self.activity_plans.replace_one({"_id": plan.id}, to_document(plan), upsert=True, session=session)
 
     async def activity_plan(self, activity_plan_id: str, session: Session = None) -> ActivityPlan | None:
-        return from_document(ActivityPlan, await self.activity_plans.find_one({"_id": activity_plan_id},
-                                                                               session=session))
+        return from_document(
+            ActivityPlan, await self.activity_plans.find_one({"_id": activity_plan_id}, session=session)
+        )
 
     async def activity_plans_of(self, plan_id: str) -> list[ActivityPlan]:
         docs = [d async for d in self.activity_plans.find({"plan_id": plan_id})]
@@ -147,8 +156,7 @@ class FormsRepository:
         await self.registrations.insert_one(to_document(registration), session=session)
 
     async def registration(self, registration_id: str, session: Session = None) -> Registration | None:
-        return from_document(Registration, await self.registrations.find_one({"_id": registration_id},
-                                                                              session=session))
+        return from_document(Registration, await self.registrations.find_one({"_id": registration_id}, session=session))
 
     async def registrations_of(self, activity_plan_id: str) -> list[Registration]:
         docs = [d async for d in self.registrations.find({"activity_plan_id": activity_plan_id})]

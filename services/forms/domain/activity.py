@@ -63,8 +63,9 @@ class Measurement(BaseModel):
         return self
 
     def outside_target(self, value: float) -> bool:
-        return ((self.min_target is not None and value < self.min_target)
-                or (self.max_target is not None and value > self.max_target))
+        return (self.min_target is not None and value < self.min_target) or (
+            self.max_target is not None and value > self.max_target
+        )
 
 
 class ActivityPlanSpec(BaseModel):
@@ -110,8 +111,9 @@ class ActivityPlan(ActivityPlanSpec):
         if day < self.start_date or week % self.repeat_every_weeks:
             return []
         weekday = WEEKDAYS[day.weekday()]
-        return sorted(datetime.combine(day, s.clock_time(), tzinfo=STOCKHOLM) for s in self.schedule
-                      if s.weekday == weekday)
+        return sorted(
+            datetime.combine(day, s.clock_time(), tzinfo=STOCKHOLM) for s in self.schedule if s.weekday == weekday
+        )
 
     def is_occasion(self, moment: datetime) -> bool:
         local = moment.astimezone(STOCKHOLM)
@@ -179,8 +181,9 @@ def registration_errors(plan: ActivityPlan, entry: RegistrationInput) -> list[tu
         elif not math.isfinite(value):
             errors.append((f"values.{measurement_id}", "must be a finite number (not NaN or Infinity)"))
     if not entry.skipped:
-        errors += [(f"values.{m.id}", "is mandatory") for m in plan.measurements
-                   if m.mandatory and m.id not in entry.values]
+        errors += [
+            (f"values.{m.id}", "is mandatory") for m in plan.measurements if m.mandatory and m.id not in entry.values
+        ]
     elif entry.values:
         errors.append(("values", "a skipped occasion has no values"))
     return errors

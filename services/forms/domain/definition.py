@@ -8,6 +8,7 @@ missing answers are either not scorable or prorated; the value is classified int
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -144,7 +145,7 @@ class ResultRule(BaseModel):
         for interval in ordered:
             if interval.min >= interval.max:
                 raise ValueError(f"result {self.id}: interval {interval.label!r} is empty")
-        for previous, following in zip(ordered, ordered[1:], strict=False):
+        for previous, following in itertools.pairwise(ordered):
             if following.min < previous.max:
                 raise ValueError(f"result {self.id}: intervals {previous.label!r} and {following.label!r} overlap")
             if following.min > previous.max:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from shared.events import Event, Topic, declare_topic
+from shared.messaging.events import Event, Topic, declare_topic
 
-FORMS_TOPIC = declare_topic(Topic(name="careplan.forms.v1", partitions=6,
-                                  description="Form submissions, results, flags and patient notifications, keyed by plan id."))
+FORMS_TOPIC = declare_topic(
+    Topic(
+        name="careplan.forms.v1",
+        partitions=6,
+        description="Form submissions, results, flags and patient notifications, keyed by plan id.",
+    )
+)
 
 
 class FormsEvent(Event):

@@ -12,7 +12,10 @@ import operator
 from collections.abc import Callable
 
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 _FUNCTIONS: dict[str, Callable[..., float]] = {"min": min, "max": max, "abs": abs, "round": round}
 
@@ -27,8 +30,9 @@ def parse(text: str) -> ast.Expression:
     except SyntaxError:
         raise FormulaError(f"formula {text!r} is not valid arithmetic") from None
     for node in ast.walk(tree):
-        allowed = isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Name,
-                                    ast.Load, ast.Call, *_BINARY))
+        allowed = isinstance(
+            node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Name, ast.Load, ast.Call, *_BINARY)
+        )
         if isinstance(node, ast.Constant):
             allowed = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         if isinstance(node, ast.Call):

@@ -49,10 +49,17 @@ def score(form: FormDefinition, answers: dict[str, Any]) -> list[Result]:
 
 
 def _score_rule(form: FormDefinition, rule: ResultRule, answers: dict[str, Any]) -> Result:
-    base = {"result_id": rule.id, "title": rule.title, "rule_version": rule.version,
-            "visible_to_patient": rule.visible_to_patient}
-    values = {q: form.question(q).numeric(answers[q])  # type: ignore[union-attr]
-              for q in rule.read_questions() if answers.get(q) is not None}
+    base = {
+        "result_id": rule.id,
+        "title": rule.title,
+        "rule_version": rule.version,
+        "visible_to_patient": rule.visible_to_patient,
+    }
+    values = {
+        q: form.question(q).numeric(answers[q])  # type: ignore[union-attr]
+        for q in rule.read_questions()
+        if answers.get(q) is not None
+    }
     try:
         value = _compute(rule, values)
     except (formula.FormulaError, _NotScorable) as exc:
@@ -60,8 +67,15 @@ def _score_rule(form: FormDefinition, rule: ResultRule, answers: dict[str, Any])
     interval = rule.classify(value)
     if interval is None:
         return Result(**base, value=value, scorable=True, reason="outside every interval")
-    return Result(**base, value=value, scorable=True, label=interval.label, colour=interval.colour,
-                  explanation=interval.explanation, flag=interval.flag)
+    return Result(
+        **base,
+        value=value,
+        scorable=True,
+        label=interval.label,
+        colour=interval.colour,
+        explanation=interval.explanation,
+        flag=interval.flag,
+    )
 
 
 class _NotScorable(Exception):

@@ -9,10 +9,10 @@ from services.forms.adapters.repository import FormsRepository
 from services.forms.domain import events
 from services.forms.domain.battery import STOCKHOLM, Battery, BatterySpec, StartBattery
 from services.forms.domain.model import PlanForms
-from shared.auth import Staff
-from shared.errors import Conflict, Invalid, NotFound
-from shared.timers import Timer, TimerStore
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.kernel.errors import Conflict, Invalid, NotFound
+from shared.kernel.principals import Staff
+from shared.storage.timers import Timer, TimerStore
+from shared.storage.unit_of_work import Transaction, UnitOfWork
 
 OCCASION_TIMER = "forms.battery_occasion"
 REMINDER_TIMER = "forms.battery_reminder"
@@ -46,8 +46,13 @@ class BatteryService:
             current = await self.repo.plan(plan.plan_id, tx.session)
             if current is None or not current.active:
                 raise Conflict("the plan has ended", field="plan_id")
-            battery = Battery(**spec.model_dump(), id=str(uuid.uuid4()), plan_id=plan.plan_id,
-                              unit_id=plan.unit_id, created_at=tx.clock.now())
+            battery = Battery(
+                **spec.model_dump(),
+                id=str(uuid.uuid4()),
+                plan_id=plan.plan_id,
+                unit_id=plan.unit_id,
+                created_at=tx.clock.now(),
+            )
             if spec.trigger == "now":
                 await self._open_occasion(battery, current, tx)
                 await self.repo.save_plan(current, tx.session)
@@ -75,10 +80,20 @@ class BatteryService:
                     current.current_forms.pop(battery.occasion_key(number), None)
                 await self.repo.save_plan(current, tx.session)
                 await self.repo.save_battery(battery, tx.session)
-                tx.publish(events.BatteryStopped(plan_id=plan.plan_id, unit_id=plan.unit_id, battery_id=battery.id,
-                                                 stopped_at=battery.stopped_at))
-                tx.audit(by, "update", "battery", battery.id, patient=plan.patient_personnummer,
-                         unit_id=plan.unit_id, reason="stopped")
+                tx.publish(
+                    events.BatteryStopped(
+                        plan_id=plan.plan_id, unit_id=plan.unit_id, battery_id=battery.id, stopped_at=battery.stopped_at
+                    )
+                )
+                tx.audit(
+                    by,
+                    "update",
+                    "battery",
+                    battery.id,
+                    patient=plan.patient_personnummer,
+                    unit_id=plan.unit_id,
+                    reason="stopped",
+                )
             return battery
 
         return await self.uow.run(work)
@@ -92,9 +107,16 @@ class BatteryService:
         start = await self.repo.start_battery(plan.program_id, tx.session) if plan.program_id else None
         if start is None:
             return
-        battery = Battery(id=f"start:{plan.plan_id}", plan_id=plan.plan_id, unit_id=plan.unit_id, name=start.name,
-                          form_ids=start.form_ids, trigger="plan_start", reminder_after_days=start.reminder_after_days,
-                          created_at=tx.clock.now())
+        battery = Battery(
+            id=f"start:{plan.plan_id}",
+            plan_id=plan.plan_id,
+            unit_id=plan.unit_id,
+            name=start.name,
+            form_ids=start.form_ids,
+            trigger="plan_start",
+            reminder_after_days=start.reminder_after_days,
+            created_at=tx.clock.now(),
+        )
         await self._open_occasion(battery, plan, tx)
         await self.repo.save_battery(battery, tx.session)
 
@@ -114,31 +136,56 @@ class BatteryService:
                 continue
             del plan.current_forms[key]
             battery_id, number = key.removeprefix("battery:").rsplit(":", 1)
-            tx.publish(events.MeasurementCompleted(plan_id=plan.plan_id, unit_id=plan.unit_id, battery_id=battery_id,
-                                                   occasion=int(number), completed_at=tx.clock.now()))
+            tx.publish(
+                events.MeasurementCompleted(
+                    plan_id=plan.plan_id,
+                    unit_id=plan.unit_id,
+                    battery_id=battery_id,
+                    occasion=int(number),
+                    completed_at=tx.clock.now(),
+                )
+            )
 
-    async def _open_occasion(self, battery: Battery, plan: PlanForms, tx: Transaction,
-                             number: int | None = None) -> None:
+    async def _open_occasion(
+        self, battery: Battery, plan: PlanForms, tx: Transaction, number: int | None = None
+    ) -> None:
         battery.occasions = number or battery.occasions + 1
         key, now = battery.occasion_key(battery.occasions), tx.clock.now()
         plan.current_forms[key] = list(battery.form_ids)
         common = {"plan_id": plan.plan_id, "unit_id": plan.unit_id}
-        tx.publish(events.MeasurementDue(**common, battery_id=battery.id, occasion=battery.occasions,
-                                         trigger=battery.trigger, form_ids=battery.form_ids, due_at=now))
-        tx.publish(events.PatientNotificationDue(**common, notification_id=key, reason="form_due",
-                                                 form_ids=battery.form_ids))
-        await self.timers.schedule(f"{REMINDER_TIMER}:{key}", REMINDER_TIMER,
-                                   now + timedelta(days=battery.reminder_after_days),
-                                   {"battery_id": battery.id, "occasion": battery.occasions}, session=tx.session)
+        tx.publish(
+            events.MeasurementDue(
+                **common,
+                battery_id=battery.id,
+                occasion=battery.occasions,
+                trigger=battery.trigger,
+                form_ids=battery.form_ids,
+                due_at=now,
+            )
+        )
+        tx.publish(
+            events.PatientNotificationDue(**common, notification_id=key, reason="form_due", form_ids=battery.form_ids)
+        )
+        await self.timers.schedule(
+            f"{REMINDER_TIMER}:{key}",
+            REMINDER_TIMER,
+            now + timedelta(days=battery.reminder_after_days),
+            {"battery_id": battery.id, "occasion": battery.occasions},
+            session=tx.session,
+        )
 
     async def _schedule_next_occasion(self, battery: Battery, tx: Transaction) -> None:
         """A timer for the next scheduled occasion still ahead (occasions missed while down are skipped)."""
         number = battery.occasions + 1
         while number > 1 and battery.scheduled_occasion_at(number) <= tx.clock.now():
             number += 1
-        await self.timers.schedule(f"{OCCASION_TIMER}:{battery.occasion_key(number)}", OCCASION_TIMER,
-                                   battery.scheduled_occasion_at(number), {"battery_id": battery.id, "occasion": number},
-                                   session=tx.session)
+        await self.timers.schedule(
+            f"{OCCASION_TIMER}:{battery.occasion_key(number)}",
+            OCCASION_TIMER,
+            battery.scheduled_occasion_at(number),
+            {"battery_id": battery.id, "occasion": number},
+            session=tx.session,
+        )
 
     async def on_occasion_timer(self, timer: Timer, tx: Transaction) -> None:
         battery = await self.repo.battery(timer.payload["battery_id"], tx.session)
@@ -159,6 +206,12 @@ class BatteryService:
             return
         remaining = plan.current_forms.get(battery.occasion_key(timer.payload["occasion"]))
         if remaining:
-            tx.publish(events.PatientNotificationDue(plan_id=plan.plan_id, unit_id=plan.unit_id,
-                                                     notification_id=timer.key, reason="reminder",
-                                                     form_ids=remaining))
+            tx.publish(
+                events.PatientNotificationDue(
+                    plan_id=plan.plan_id,
+                    unit_id=plan.unit_id,
+                    notification_id=timer.key,
+                    reason="reminder",
+                    form_ids=remaining,
+                )
+            )

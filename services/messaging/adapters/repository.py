@@ -9,7 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.messaging.domain.model import Conversation, Message, PlanAccess
-from shared.documents import from_document, to_document
+from shared.storage.documents import from_document, to_document
 
 Session = AsyncClientSession | None
 OPEN_SLA_STATES = ["open", "due_soon", "overdue"]
@@ -26,8 +26,9 @@ class MessagingRepository:
     async def ensure_indexes(self) -> None:
         await self.conversations.create_index([("plan_id", ASCENDING), ("last_message_at", DESCENDING)])
         await self.messages.create_index([("conversation_id", ASCENDING), ("created_at", ASCENDING)])
-        await self.messages.create_index([("conversation_id", ASCENDING), ("sender_kind", ASCENDING),
-                                          ("sla.state", ASCENDING)])
+        await self.messages.create_index(
+            [("conversation_id", ASCENDING), ("sender_kind", ASCENDING), ("sla.state", ASCENDING)]
+        )
 
     # -- plans -------------------------------------------------------------------------------
     async def plan(self, plan_id: str, session: Session = None) -> PlanAccess | None:
@@ -35,8 +36,9 @@ class MessagingRepository:
         return PlanAccess.model_validate(doc) if doc else None
 
     async def save_plan(self, access: PlanAccess, session: Session) -> None:
-        await self.plans.replace_one({"_id": access.plan_id}, {"_id": access.plan_id, **access.model_dump()},
-                                     upsert=True, session=session)
+        await self.plans.replace_one(
+            {"_id": access.plan_id}, {"_id": access.plan_id, **access.model_dump()}, upsert=True, session=session
+        )
 
     # -- conversations -----------------------------------------------------------------------
     async def conversation(self, conversation_id: str, session: Session = None) -> Conversation | None:
@@ -68,6 +70,13 @@ class MessagingRepository:
         return [from_document(Message, doc) async for doc in cursor]
 
     async def unanswered_patient_messages(self, conversation_id: str, session: Session) -> list[Message]:
-        cursor = self.messages.find({"conversation_id": conversation_id, "sender_kind": "patient",
-                                     "status": "sent", "sla.state": {"$in": OPEN_SLA_STATES}}, session=session)
+        cursor = self.messages.find(
+            {
+                "conversation_id": conversation_id,
+                "sender_kind": "patient",
+                "status": "sent",
+                "sla.state": {"$in": OPEN_SLA_STATES},
+            },
+            session=session,
+        )
         return [from_document(Message, doc) async for doc in cursor]

@@ -14,15 +14,17 @@ class Command(BaseModel):
 
 
 class MessageText(Command):
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S",
-                      description="Plain text; not only white space.")
+    text: str = Field(
+        min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S", description="Plain text; not only white space."
+    )
 
 
 class StartConversation(MessageText):
     subject: str = Field(min_length=1, max_length=200, pattern=r"\S")
     draft: bool = False
     notify_inbox: Literal["direct", "none"] | None = Field(
-        default=None, description="Staff only: notify the patient's inbox directly (default) or not.")
+        default=None, description="Staff only: notify the patient's inbox directly (default) or not."
+    )
 
 
 class SendMessage(MessageText):

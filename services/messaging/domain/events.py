@@ -8,10 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from shared.events import Event, Topic, declare_topic
+from shared.messaging.events import Event, Topic, declare_topic
 
-MESSAGING_TOPIC = declare_topic(Topic(name="careplan.messaging.v1", partitions=6,
-                                      description="Messages, reads and reply-SLA events, keyed by plan id."))
+MESSAGING_TOPIC = declare_topic(
+    Topic(
+        name="careplan.messaging.v1",
+        partitions=6,
+        description="Messages, reads and reply-SLA events, keyed by plan id.",
+    )
+)
 
 
 class MessagingEvent(Event):

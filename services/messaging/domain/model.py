@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from shared.auth import Patient, Principal, Staff
-from shared.errors import Conflict, NotFound
-from shared.workflow import WorkflowRef
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.principals import Patient, Principal, Staff
+from shared.observability.workflow import WorkflowRef
 
 CONVERSATION_NOT_FOUND = "no such conversation"
 PLAN_NOT_FOUND = "no such plan"
@@ -66,13 +66,31 @@ class Message(BaseModel):
     sla: Sla | None = None
 
     @classmethod
-    def new(cls, conversation: Conversation, by: Principal, text: str, *, draft: bool,
-            notify_inbox: Literal["direct", "none"], now: datetime) -> Message:
+    def new(
+        cls,
+        conversation: Conversation,
+        by: Principal,
+        text: str,
+        *,
+        draft: bool,
+        notify_inbox: Literal["direct", "none"],
+        now: datetime,
+    ) -> Message:
         kind, ref, name = sender(by)
-        return cls(id=str(uuid.uuid4()), conversation_id=conversation.id, plan_id=conversation.plan_id,
-                   unit_id=conversation.unit_id, sender_kind=kind, sender_ref=ref, sender_name=name, text=text,
-                   status="draft" if draft else "sent", created_at=now, sent_at=None if draft else now,
-                   notify_inbox=notify_inbox)
+        return cls(
+            id=str(uuid.uuid4()),
+            conversation_id=conversation.id,
+            plan_id=conversation.plan_id,
+            unit_id=conversation.unit_id,
+            sender_kind=kind,
+            sender_ref=ref,
+            sender_name=name,
+            text=text,
+            status="draft" if draft else "sent",
+            created_at=now,
+            sent_at=None if draft else now,
+            notify_inbox=notify_inbox,
+        )
 
     def owned_by(self, principal: Principal) -> bool:
         kind, ref, _ = sender(principal)

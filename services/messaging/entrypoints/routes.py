@@ -12,9 +12,9 @@ from services.messaging.domain.commands import EditDraft, SendMessage, StartConv
 from services.messaging.domain.model import Conversation, Message
 from services.messaging.domain.sla import reply_deadline
 from services.messaging.service_layer.handlers import MessagingService
-from shared.auth import Principal, Staff
-from shared.errors import Invalid
-from shared.http import get_principal, get_service, require_staff
+from shared.kernel.errors import Invalid
+from shared.kernel.principals import Principal, Staff
+from shared.web.dependencies import get_principal, get_service, require_staff
 
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -34,8 +34,13 @@ class DueAnswer(BaseModel):
     deadline: datetime
 
 
-@router.post("/plans/{plan_id}/conversations", tags=["messages"], status_code=201, response_model=Message,
-             summary="Start a conversation with its first message (or a draft of it)")
+@router.post(
+    "/plans/{plan_id}/conversations",
+    tags=["messages"],
+    status_code=201,
+    response_model=Message,
+    summary="Start a conversation with its first message (or a draft of it)",
+)
 async def start_conversation(plan_id: str, command: StartConversation, svc: Service, by: Caller) -> Message:
     return await svc.start_conversation(plan_id, command, by)
 
@@ -50,51 +55,73 @@ async def unread(plan_id: str, svc: Service, by: Caller) -> dict[str, int]:
     return await svc.unread(plan_id, by)
 
 
-@router.get("/conversations/{conversation_id}", tags=["messages"], response_model=ConversationView,
-            summary="Messages (and the caller's drafts); marks the conversation read for the caller's side")
+@router.get(
+    "/conversations/{conversation_id}",
+    tags=["messages"],
+    response_model=ConversationView,
+    summary="Messages (and the caller's drafts); marks the conversation read for the caller's side",
+)
 async def read_conversation(conversation_id: str, svc: Service, by: Caller) -> ConversationView:
     conversation, messages = await svc.read_conversation(conversation_id, by)
     return ConversationView(conversation=conversation, messages=messages)
 
 
-@router.post("/conversations/{conversation_id}/messages", tags=["messages"], status_code=201,
-             response_model=Message)
+@router.post("/conversations/{conversation_id}/messages", tags=["messages"], status_code=201, response_model=Message)
 async def send_message(conversation_id: str, command: SendMessage, svc: Service, by: Caller) -> Message:
     return await svc.send_message(conversation_id, command, by)
 
 
-@router.put("/conversations/{conversation_id}/messages/{message_id}", tags=["messages"], response_model=Message,
-            summary="Edit a draft (a sent message cannot be edited: 403)")
-async def edit_message(conversation_id: str, message_id: str, command: EditDraft, svc: Service,
-                       by: Caller) -> Message:
+@router.put(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    tags=["messages"],
+    response_model=Message,
+    summary="Edit a draft (a sent message cannot be edited: 403)",
+)
+async def edit_message(conversation_id: str, message_id: str, command: EditDraft, svc: Service, by: Caller) -> Message:
     return await svc.edit_draft(conversation_id, message_id, command, by)
 
 
-@router.post("/conversations/{conversation_id}/messages/{message_id}/send", tags=["messages"],
-             response_model=Message, summary="Send a draft")
+@router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/send",
+    tags=["messages"],
+    response_model=Message,
+    summary="Send a draft",
+)
 async def send_draft(conversation_id: str, message_id: str, svc: Service, by: Caller) -> Message:
     return await svc.send_draft(conversation_id, message_id, by)
 
 
-@router.delete("/conversations/{conversation_id}/messages/{message_id}", tags=["messages"], status_code=204,
-               summary="Delete a draft (a sent message cannot be deleted: 403)")
+@router.delete(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    tags=["messages"],
+    status_code=204,
+    summary="Delete a draft (a sent message cannot be deleted: 403)",
+)
 async def delete_draft(conversation_id: str, message_id: str, svc: Service, by: Caller) -> Response:
     await svc.delete_draft(conversation_id, message_id, by)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/conversations/{conversation_id}", tags=["messages"], status_code=204,
-               summary="Delete a conversation (staff; soft, audited)")
-async def delete_conversation(conversation_id: str, svc: Service,
-                              by: Annotated[Staff, require_staff()]) -> Response:
+@router.delete(
+    "/conversations/{conversation_id}",
+    tags=["messages"],
+    status_code=204,
+    summary="Delete a conversation (staff; soft, audited)",
+)
+async def delete_conversation(conversation_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> Response:
     await svc.delete_conversation(conversation_id, by)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/sla/due", tags=["sla"], response_model=DueAnswer,
-            summary="When is a reply due for a patient message that arrived at this instant?")
-async def sla_due(arrived_at: Annotated[str, Query(description="ISO 8601 with offset, e.g. 2026-12-23T10:00:00+01:00")],
-                  _: Caller) -> Any:
+@router.get(
+    "/sla/due",
+    tags=["sla"],
+    response_model=DueAnswer,
+    summary="When is a reply due for a patient message that arrived at this instant?",
+)
+async def sla_due(
+    arrived_at: Annotated[str, Query(description="ISO 8601 with offset, e.g. 2026-12-23T10:00:00+01:00")], _: Caller
+) -> Any:
     try:
         moment = datetime.fromisoformat(arrived_at)
     except ValueError:
@@ -103,6 +130,3 @@ async def sla_due(arrived_at: Annotated[str, Query(description="ISO 8601 with of
         raise Invalid("arrived_at needs a UTC offset (e.g. +01:00 or Z)", field="arrived_at")
     deadline = reply_deadline(moment)
     return DueAnswer(arrived_at=deadline.arrived_at, due_soon_at=deadline.due_soon_at, deadline=deadline.deadline)
-
-
-

@@ -39,8 +39,17 @@ def message_id(delivery_id: str) -> str:
 class SmtpEmail:
     name = "smtp"
 
-    def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0, username: str | None = None,
-                 password: str | None = None, use_tls: bool = False) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        timeout: float = 10.0,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = False,
+    ) -> None:
         self._host, self._port, self._sender, self._timeout = host, port, sender, timeout
         self._username, self._password, self._use_tls = username, password, use_tls
 
@@ -50,8 +59,15 @@ class SmtpEmail:
         message["Message-ID"] = message_id(delivery_id)
         message.set_content(body)
         try:
-            await aiosmtplib.send(message, hostname=self._host, port=self._port, timeout=self._timeout,
-                                  username=self._username, password=self._password, use_tls=self._use_tls)
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                timeout=self._timeout,
+                username=self._username,
+                password=self._password,
+                use_tls=self._use_tls,
+            )
         except aiosmtplib.SMTPRecipientsRefused:
             return Outcome("failed", "recipient refused")
         except aiosmtplib.SMTPResponseException as exc:
@@ -64,16 +80,19 @@ class SmtpEmail:
 class HttpSmsGateway:
     name = "sms-gateway"
 
-    def __init__(self, url: str, *, username: str | None = None, password: str | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, username: str | None = None, password: str | None = None, timeout: float = 5.0
+    ) -> None:
         auth = httpx.BasicAuth(username, password) if username and password else None
         self._client = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout)
 
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
         try:
-            response = await self._client.post("/messages", json={"to": address, "text": body,
-                                                                   "reference": delivery_id},
-                                               headers={"Idempotency-Key": delivery_id})
+            response = await self._client.post(
+                "/messages",
+                json={"to": address, "text": body, "reference": delivery_id},
+                headers={"Idempotency-Key": delivery_id},
+            )
         except httpx.TimeoutException:
             return Outcome("retry", "sms gateway timed out")
         except httpx.HTTPError as exc:
@@ -84,8 +103,9 @@ class HttpSmsGateway:
         """One text to many numbers in one request (`POST /batches`, as SMS gateways offer for bulk
         sends); `messages` are (delivery id, number); an outcome per message, in order."""
         try:
-            response = await self._client.post("/batches", json={
-                "text": body, "messages": [{"to": to, "reference": ref} for ref, to in messages]})
+            response = await self._client.post(
+                "/batches", json={"text": body, "messages": [{"to": to, "reference": ref} for ref, to in messages]}
+            )
         except httpx.TimeoutException:
             return [Outcome("retry", "sms gateway timed out")] * len(messages)
         except httpx.HTTPError as exc:
@@ -93,9 +113,12 @@ class HttpSmsGateway:
         if response.status_code >= 300:
             return [self._outcome(response)] * len(messages)
         results = {r.get("reference"): r for r in response.json().get("results", [])}
-        return [Outcome("sent") if results.get(ref, {}).get("status") == "accepted"
-                else Outcome("failed", f"sms gateway refused the number ({results.get(ref, {}).get('error', 'no result')})")
-                for ref, _ in messages]
+        return [
+            Outcome("sent")
+            if results.get(ref, {}).get("status") == "accepted"
+            else Outcome("failed", f"sms gateway refused the number ({results.get(ref, {}).get('error', 'no result')})")
+            for ref, _ in messages
+        ]
 
     @staticmethod
     def _outcome(response: httpx.Response) -> Outcome:

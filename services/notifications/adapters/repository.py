@@ -11,7 +11,6 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from shared.documents import find_by_ids, from_document, to_document
 from services.notifications.domain.model import (
     Announcement,
     Banner,
@@ -21,6 +20,7 @@ from services.notifications.domain.model import (
     Preferences,
     StaffMember,
 )
+from shared.storage.documents import find_by_ids, from_document, to_document
 
 Session = AsyncClientSession | None
 
@@ -77,8 +77,11 @@ class NotificationsRepository:
     async def save_preferences(self, personnummer: str, preferences: Preferences) -> None:
         """Store the patient's choice, numbered, then copy it onto their plans (for announcements)."""
         doc = await self.preferences.find_one_and_update(
-            {"_id": personnummer}, {"$set": preferences.model_dump(mode="json"), "$inc": {"version": 1}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+            {"_id": personnummer},
+            {"$set": preferences.model_dump(mode="json"), "$inc": {"version": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         await self._copy_preferences_to_plans(personnummer, doc, None)
 
     async def copy_preferences_to_plans(self, personnummer: str, session: Session) -> None:
@@ -92,9 +95,13 @@ class NotificationsRepository:
         version = doc.get("version", 0)
         copy = {k: v for k, v in doc.items() if k not in ("_id", "version")}
         await self.plans.update_many(
-            {"patient_personnummer": personnummer,
-             "$or": [{"preferences_version": {"$lt": version}}, {"preferences_version": None}]},
-            {"$set": {"preferences": copy, "preferences_version": version}}, session=session)
+            {
+                "patient_personnummer": personnummer,
+                "$or": [{"preferences_version": {"$lt": version}}, {"preferences_version": None}],
+            },
+            {"$set": {"preferences": copy, "preferences_version": version}},
+            session=session,
+        )
 
     async def save_staff(self, hsa_id: str, member: StaffMember) -> None:
         await self.staff.replace_one({"_id": hsa_id}, member.model_dump(), upsert=True)
@@ -130,24 +137,27 @@ class NotificationsRepository:
         for delivery_id, update in updates.items():
             final = update["state"] if update["state"] in counts else None
             by_outcome.setdefault(final, []).append(
-                UpdateOne({"_id": delivery_id, "state": {"$nin": ["sent", "failed"]}}, {"$set": update}))
+                UpdateOne({"_id": delivery_id, "state": {"$nin": ["sent", "failed"]}}, {"$set": update})
+            )
         for final, writes in by_outcome.items():
             result = await self.deliveries.bulk_write(writes, ordered=False, session=session)
             if final:
                 counts[final] += result.modified_count
         return counts
 
-    async def count_announcement_outcomes(self, announcement_id: str, counts: dict[str, int],
-                                          session: Session) -> None:
+    async def count_announcement_outcomes(self, announcement_id: str, counts: dict[str, int], session: Session) -> None:
         """One small tally per recorded batch (an insert: concurrent workers never contend on a counter)."""
         if any(counts.values()):
-            await self.tallies.insert_one({"_id": str(uuid.uuid4()), "announcement_id": announcement_id, **counts},
-                                          session=session)
+            await self.tallies.insert_one(
+                {"_id": str(uuid.uuid4()), "announcement_id": announcement_id, **counts}, session=session
+            )
 
     async def announcement_outcomes(self, announcement_id: str) -> dict[str, int]:
         """Deliveries sent and failed so far: the sum of the announcement's tallies (a few per batch)."""
-        pipeline = [{"$match": {"announcement_id": announcement_id}},
-                    {"$group": {"_id": None, "sent": {"$sum": "$sent"}, "failed": {"$sum": "$failed"}}}]
+        pipeline = [
+            {"$match": {"announcement_id": announcement_id}},
+            {"$group": {"_id": None, "sent": {"$sum": "$sent"}, "failed": {"$sum": "$failed"}}},
+        ]
         totals = [d async for d in await self.tallies.aggregate(pipeline)]
         return {k: totals[0][k] for k in ("sent", "failed") if totals and totals[0][k]}
 
@@ -161,8 +171,7 @@ class NotificationsRepository:
         return [from_document(InboxItem, d) async for d in cursor]
 
     async def mark_read(self, item_id: str, personnummer: str, at: Any) -> bool:
-        result = await self.inbox.update_one({"_id": item_id, "personnummer": personnummer},
-                                             {"$set": {"read_at": at}})
+        result = await self.inbox.update_one({"_id": item_id, "personnummer": personnummer}, {"$set": {"read_at": at}})
         return result.matched_count == 1
 
     async def add_announcement(self, announcement: Announcement, session: Session) -> None:
@@ -188,8 +197,9 @@ class NotificationsRepository:
         return sorted({d["unit_id"] async for d in cursor})
 
     async def set_fanout_totals(self, announcement_id: str, batches: int, recipients: int) -> None:
-        await self.announcements.update_one({"_id": announcement_id},
-                                            {"$set": {"batches": batches, "recipients": recipients}})
+        await self.announcements.update_one(
+            {"_id": announcement_id}, {"$set": {"batches": batches, "recipients": recipients}}
+        )
 
 
 async def _insert_new(collection: Any, documents: list[dict[str, Any]]) -> set[str]:

@@ -7,12 +7,16 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from services.notifications.domain.model import FanoutRecipient
-from shared.events import DEAD_LETTER_TOPIC, Event, Topic
+from shared.messaging.events import DEAD_LETTER_TOPIC, Event, Topic
 
-NOTIFICATIONS_TOPIC = Topic(name="careplan.notifications.v1", partitions=6,
-                            description="Notification delivered / failed, keyed by delivery id.")
-WORK_TOPIC = Topic(name="careplan.notifications.work.v1", partitions=12,
-                   description="Internal: announcement fan-out batches and due deliveries, spread over partitions.")
+NOTIFICATIONS_TOPIC = Topic(
+    name="careplan.notifications.v1", partitions=6, description="Notification delivered / failed, keyed by delivery id."
+)
+WORK_TOPIC = Topic(
+    name="careplan.notifications.work.v1",
+    partitions=12,
+    description="Internal: announcement fan-out batches and due deliveries, spread over partitions.",
+)
 
 
 class NotificationDelivered(Event):

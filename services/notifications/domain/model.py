@@ -36,9 +36,13 @@ class FanoutRecipient(BaseModel):
 
     @classmethod
     def of(cls, plan: PlanRecipient, preferences: Preferences) -> FanoutRecipient:
-        return cls(plan_id=plan.plan_id, unit_id=plan.unit_id, personnummer=plan.patient_personnummer,
-                   protected_identity=plan.protected_identity,
-                   addresses={c: preferences.address(c) for c in preferences.channels()})
+        return cls(
+            plan_id=plan.plan_id,
+            unit_id=plan.unit_id,
+            personnummer=plan.patient_personnummer,
+            protected_identity=plan.protected_identity,
+            addresses={c: preferences.address(c) for c in preferences.channels()},
+        )
 
 
 class Preferences(BaseModel):
@@ -61,7 +65,9 @@ class Preferences(BaseModel):
         except phonenumbers.NumberParseException:
             raise ValueError("is not a phone number") from None
         if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-                phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
             raise ValueError("is not a valid mobile number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -21,50 +21,61 @@ TEMPLATES: dict[str, Text] = {
     "new_message": Text(
         subject="Nytt meddelande i Min vårdplan",
         body="Hej! Du har fått ett nytt meddelande i Min vårdplan från ${unit_name}. "
-             "Logga in på 1177.se för att läsa det. Svara inte på detta meddelande."),
+        "Logga in på 1177.se för att läsa det. Svara inte på detta meddelande.",
+    ),
     "form_to_fill_in": Text(
         subject="Ett formulär att fylla i",
-        body="Hej! Du har ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se."),
+        body="Hej! Du har ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se.",
+    ),
     "form_reminder": Text(
         subject="Påminnelse: ett formulär att fylla i",
-        body="Hej! Du har fortfarande ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se."),
+        body="Hej! Du har fortfarande ett formulär att fylla i i Min vårdplan från ${unit_name}. Logga in på 1177.se.",
+    ),
     "staff_new_patient_message": Text(
         subject="Nytt meddelande från en patient",
-        body="En patient som du är ansvarig för har skickat ett meddelande. Logga in i Stöd och behandling."),
+        body="En patient som du är ansvarig för har skickat ett meddelande. Logga in i Stöd och behandling.",
+    ),
     "staff_reply_overdue": Text(
         subject="Obesvarat meddelande",
         body="Ett meddelande från en patient på ${unit_name} har inte besvarats inom tre arbetsdagar. "
-             "Logga in i Stöd och behandling."),
+        "Logga in i Stöd och behandling.",
+    ),
     "purge_reminder": Text(
         subject="Din Min vårdplan avslutas snart",
         body="Hej! Din Min vårdplan hos ${unit_name} avslutas om ${days_left} dagar. Prata med din "
-             "kontaktsjuksköterska om du har frågor. Logga in på 1177.se."),
+        "kontaktsjuksköterska om du har frågor. Logga in på 1177.se.",
+    ),
     "staff_purge_reminder": Text(
         subject="En vårdplan ska avslutas och gallras",
         body="En vårdplan som du är ansvarig för når gränsen 730 dagar om ${days_left} dagar. "
-             "Logga in i Stöd och behandling för att avsluta och exportera den."),
+        "Logga in i Stöd och behandling för att avsluta och exportera den.",
+    ),
     "handover_done": Text(
         subject="Din vårdplan har flyttats",
-        body="Hej! Din vårdplan har flyttats till en annan mottagning. Logga in på 1177.se."),
+        body="Hej! Din vårdplan har flyttats till en annan mottagning. Logga in på 1177.se.",
+    ),
     "generic": Text(
         subject="Nytt i e-tjänsterna",
-        body="Hej! Det finns något nytt för dig i e-tjänsterna på 1177.se. Logga in för att läsa det."),
+        body="Hej! Det finns något nytt för dig i e-tjänsterna på 1177.se. Logga in för att läsa det.",
+    ),
 }
 
 
 def render(template: Text, variables: dict[str, str]) -> Text:
     """Fill in a template; a missing variable is an error, never a half-rendered text."""
     try:
-        return Text(subject=Template(template.subject).substitute(variables),
-                    body=Template(template.body).substitute(variables))
+        return Text(
+            subject=Template(template.subject).substitute(variables), body=Template(template.body).substitute(variables)
+        )
     except KeyError as exc:
         raise MissingVariable(f"template variable {exc.args[0]!r} missing") from None
     except ValueError as exc:
         raise MissingVariable(f"template is malformed: {exc}") from None
 
 
-def text_for(template_name: str, variables: dict[str, str], *, protected_identity: bool,
-             custom: Text | None = None) -> Text:
+def text_for(
+    template_name: str, variables: dict[str, str], *, protected_identity: bool, custom: Text | None = None
+) -> Text:
     """The text a recipient gets: the generic one for protected identity (except staff-written announcements
     without unit details), otherwise the named template."""
     if custom is not None:

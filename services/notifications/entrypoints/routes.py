@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from services.notifications.domain.model import Announcement, Banner, InboxItem, Preferences, StaffMember
 from services.notifications.service_layer.handlers import AnnouncementCommand, BannerCommand, NotificationsService
-from shared.auth import Patient, Role, Staff
-from shared.errors import Forbidden, NotFound
-from shared.http import get_service, require_patient, require_staff
+from shared.kernel.errors import Forbidden, NotFound
+from shared.kernel.principals import Patient, Staff
+from shared.kernel.roles import Role
+from shared.web.dependencies import get_service, require_patient, require_staff
 
 router = APIRouter()
 PatientUser = Annotated[Patient, Depends(require_patient)]
@@ -40,8 +41,12 @@ async def get_preferences(svc: Service, patient: PatientUser) -> Preferences:
     return await svc.repo.get_preferences(patient.personnummer)
 
 
-@router.put("/me/preferences", tags=["patient"], response_model=Preferences,
-            summary="Turn e-mail and/or SMS notifications on or off, with the address and number")
+@router.put(
+    "/me/preferences",
+    tags=["patient"],
+    response_model=Preferences,
+    summary="Turn e-mail and/or SMS notifications on or off, with the address and number",
+)
 async def put_preferences(preferences: Preferences, svc: Service, patient: PatientUser) -> Preferences:
     return await svc.set_preferences(patient.personnummer, preferences)
 
@@ -58,27 +63,44 @@ async def mark_read(item_id: str, svc: Service, patient: PatientUser) -> Respons
     return Response(status_code=204)
 
 
-@router.put("/staff/{hsa_id}", tags=["staff"], status_code=204,
-            summary="Staff directory entry: where the staff member's e-mail notifications go")
-async def put_staff(hsa_id: str, member: StaffMember, svc: Service,
-                    by: Annotated[Staff, require_staff(Role.PERMISSION_ADMIN)]) -> Response:
+@router.put(
+    "/staff/{hsa_id}",
+    tags=["staff"],
+    status_code=204,
+    summary="Staff directory entry: where the staff member's e-mail notifications go",
+)
+async def put_staff(
+    hsa_id: str, member: StaffMember, svc: Service, by: Annotated[Staff, require_staff(Role.PERMISSION_ADMIN)]
+) -> Response:
     if member.unit_id != by.unit_id:
         raise Forbidden("a permission admin registers staff of their own unit")
     await svc.repo.save_staff(hsa_id, member)
     return Response(status_code=204)
 
 
-@router.post("/announcements", tags=["announcements"], status_code=201, response_model=Announcement,
-             summary="Announce to every patient of the unit, the region, or a program version (fanned out)")
-async def announce(command: AnnouncementCommand, svc: Service,
-                   by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN, Role.PUBLISHER)]) -> Announcement:
+@router.post(
+    "/announcements",
+    tags=["announcements"],
+    status_code=201,
+    response_model=Announcement,
+    summary="Announce to every patient of the unit, the region, or a program version (fanned out)",
+)
+async def announce(
+    command: AnnouncementCommand, svc: Service, by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN, Role.PUBLISHER)]
+) -> Announcement:
     return await svc.create_announcement(command, by)
 
 
-@router.post("/units/me/banners", tags=["banners"], status_code=201, response_model=Banner,
-             summary="A banner for every patient of the caller's unit (patient admin)")
-async def create_banner(command: BannerCommand, svc: Service,
-                        by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]) -> Banner:
+@router.post(
+    "/units/me/banners",
+    tags=["banners"],
+    status_code=201,
+    response_model=Banner,
+    summary="A banner for every patient of the caller's unit (patient admin)",
+)
+async def create_banner(
+    command: BannerCommand, svc: Service, by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]
+) -> Banner:
     return await svc.create_banner(command, by)
 
 
@@ -88,24 +110,33 @@ async def unit_banners(svc: Service, by: Annotated[Staff, require_staff()]) -> l
 
 
 @router.delete("/units/me/banners/{banner_id}", tags=["banners"], status_code=204)
-async def delete_banner(banner_id: str, svc: Service,
-                        by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]) -> Response:
+async def delete_banner(
+    banner_id: str, svc: Service, by: Annotated[Staff, require_staff(Role.PATIENT_ADMIN)]
+) -> Response:
     if not await svc.repo.delete_banner(banner_id, by.unit_id):
         raise NotFound("no such banner")
     return Response(status_code=204)
 
 
-@router.get("/me/banners", tags=["patient"], response_model=list[Banner],
-            summary="Banners of the units where the patient has an active plan")
+@router.get(
+    "/me/banners",
+    tags=["patient"],
+    response_model=list[Banner],
+    summary="Banners of the units where the patient has an active plan",
+)
 async def my_banners(svc: Service, patient: PatientUser) -> list[Banner]:
     return await svc.banners_for_patient(patient.personnummer)
 
 
-@router.get("/announcements/{announcement_id}", tags=["announcements"],
-            summary="Fan-out progress: batches, recipients, and deliveries sent and failed so far (tallies; "
-                    "by_state=true counts every state in the ledger, which reads every delivery)")
-async def announcement_progress(announcement_id: str, svc: Service, by: Annotated[Staff, require_staff()],
-                                by_state: bool = False) -> dict[str, Any]:
+@router.get(
+    "/announcements/{announcement_id}",
+    tags=["announcements"],
+    summary="Fan-out progress: batches, recipients, and deliveries sent and failed so far (tallies; "
+    "by_state=true counts every state in the ledger, which reads every delivery)",
+)
+async def announcement_progress(
+    announcement_id: str, svc: Service, by: Annotated[Staff, require_staff()], by_state: bool = False
+) -> dict[str, Any]:
     announcement = await svc.repo.announcement(announcement_id)
     if announcement is None or (announcement.unit_id and announcement.unit_id != by.unit_id):
         raise NotFound("no such announcement")
@@ -116,8 +147,15 @@ async def announcement_progress(announcement_id: str, svc: Service, by: Annotate
     return {"announcement": announcement.model_dump(mode="json"), "deliveries": states}
 
 
-@router.get("/triggers/{trigger_id}/deliveries", tags=["deliveries"], response_model=list[DeliveryView],
-            summary="Delivery state (queued, sent, deferred, failed) of everything one trigger caused")
+@router.get(
+    "/triggers/{trigger_id}/deliveries",
+    tags=["deliveries"],
+    response_model=list[DeliveryView],
+    summary="Delivery state (queued, sent, deferred, failed) of everything one trigger caused",
+)
 async def deliveries(trigger_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> list[Any]:
-    return [DeliveryView.model_validate(d.model_dump()) for d in await svc.repo.deliveries_of_trigger(trigger_id)
-            if d.unit_id == by.unit_id]
+    return [
+        DeliveryView.model_validate(d.model_dump())
+        for d in await svc.repo.deliveries_of_trigger(trigger_id)
+        if d.unit_id == by.unit_id
+    ]

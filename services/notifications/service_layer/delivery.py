@@ -18,9 +18,9 @@ from services.notifications.domain import events
 from services.notifications.domain.model import Delivery, InboxItem
 from services.notifications.domain.policy import MAX_ATTEMPTS, backoff, sms_allowed_at
 from services.notifications.domain.templates import MissingVariable, Text, text_for
-from shared.identity import pseudonym
-from shared.timers import Timer, TimerStore
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.kernel.identity import pseudonym
+from shared.storage.timers import Timer, TimerStore
+from shared.storage.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 RETRY_TIMER = "notifications.delivery_due"
@@ -28,9 +28,18 @@ FINAL = ("sent", "failed")
 
 
 class Deliverer:
-    def __init__(self, uow: UnitOfWork, repo: NotificationsRepository, timers: TimerStore,
-                 providers: dict[str, Provider], limits: dict[str, SharedRateLimit], *, pepper: str,
-                 concurrency: int = 64, batch_sizes: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        repo: NotificationsRepository,
+        timers: TimerStore,
+        providers: dict[str, Provider],
+        limits: dict[str, SharedRateLimit],
+        *,
+        pepper: str,
+        concurrency: int = 64,
+        batch_sizes: dict[str, int] | None = None,
+    ) -> None:
         self.uow = uow
         self._batch_sizes = batch_sizes or {}
         self._pepper = pepper
@@ -65,7 +74,8 @@ class Deliverer:
         groups = self._batches(batched)
         single_outcomes, group_outcomes = await asyncio.gather(
             asyncio.gather(*(self._send_one(d, text) for d, text in singles)),
-            asyncio.gather(*(self._send_batch(group) for group in groups)))
+            asyncio.gather(*(self._send_batch(group) for group in groups)),
+        )
         results += zip((d for d, _ in singles), single_outcomes, strict=True)
         for group, outcomes in zip(groups, group_outcomes, strict=True):
             results += zip((d for d, _ in group), outcomes, strict=True)
@@ -89,24 +99,31 @@ class Deliverer:
     async def _send_one(self, delivery: Delivery, text: Text) -> Outcome:
         async with self._slots:
             await self.limits[delivery.channel].acquire()
-            return await self.providers[delivery.channel].send(delivery_id=delivery.id, address=delivery.address,
-                                                               subject=text.subject, body=text.body)
+            return await self.providers[delivery.channel].send(
+                delivery_id=delivery.id, address=delivery.address, subject=text.subject, body=text.body
+            )
 
     def _batches(self, ready: list[tuple[Delivery, Text]]) -> list[list[tuple[Delivery, Text]]]:
         """Deliveries with the same channel and text, in groups of at most the channel's batch size."""
         same: dict[tuple[str, str, str], list[tuple[Delivery, Text]]] = {}
         for delivery, text in ready:
             same.setdefault((delivery.channel, text.subject, text.body), []).append((delivery, text))
-        return [group[i:i + self._batch_sizes[channel]] for (channel, _, _), group in same.items()
-                for i in range(0, len(group), self._batch_sizes[channel])]
+        return [
+            group[i : i + self._batch_sizes[channel]]
+            for (channel, _, _), group in same.items()
+            for i in range(0, len(group), self._batch_sizes[channel])
+        ]
 
     async def _send_batch(self, group: list[tuple[Delivery, Text]]) -> list[Outcome]:
         channel, text = group[0][0].channel, group[0][1]
         provider: BatchProvider = self.providers[channel]  # type: ignore[assignment]
         async with self._slots:
             await self.limits[channel].acquire(len(group))
-            return await provider.send_batch([(d.id, d.address) for d, _ in group],  # type: ignore[misc]
-                                             subject=text.subject, body=text.body)
+            return await provider.send_batch(
+                [(d.id, d.address) for d, _ in group],  # type: ignore[misc]
+                subject=text.subject,
+                body=text.body,
+            )
 
     async def _to_inboxes(self, deliveries: list[Delivery]) -> list[Outcome]:
         """The 1177 inbox is ours: one bulk write for the batch (an item id is its delivery id: once only)."""
@@ -119,8 +136,15 @@ class Deliverer:
             except MissingVariable as exc:
                 outcomes.append(Outcome("failed", str(exc)))
                 continue
-            items.append(InboxItem(id=delivery.id, personnummer=delivery.recipient, subject=text.subject,
-                                   body=text.body, created_at=now))
+            items.append(
+                InboxItem(
+                    id=delivery.id,
+                    personnummer=delivery.recipient,
+                    subject=text.subject,
+                    body=text.body,
+                    created_at=now,
+                )
+            )
             outcomes.append(Outcome("sent"))
         await self.repo.add_inbox_items(items)
         return outcomes
@@ -130,8 +154,9 @@ class Deliverer:
         custom = None
         if delivery.custom_subject is not None and delivery.custom_body is not None:
             custom = Text(subject=delivery.custom_subject, body=delivery.custom_body)
-        return text_for(delivery.template, delivery.variables, protected_identity=delivery.protected_identity,
-                        custom=custom)
+        return text_for(
+            delivery.template, delivery.variables, protected_identity=delivery.protected_identity, custom=custom
+        )
 
     async def _record(self, results: list[tuple[Delivery, Outcome]], tx: Transaction) -> list[Delivery]:
         """Store outcomes, publish events, schedule retries; returns the fallback deliveries to make."""
@@ -148,36 +173,56 @@ class Deliverer:
                 if delivery.trigger_kind == "announcement":  # one event per batch, not per recipient
                     fanned_out.setdefault(delivery.trigger_id, []).append(delivery.id)
                 else:
-                    tx.publish(events.NotificationDelivered(**common, trigger_kind=delivery.trigger_kind,
-                                                            plan_id=delivery.plan_id))
+                    tx.publish(
+                        events.NotificationDelivered(
+                            **common, trigger_kind=delivery.trigger_kind, plan_id=delivery.plan_id
+                        )
+                    )
             elif outcome.status == "retry" and attempts < MAX_ATTEMPTS:
-                wait = (timedelta(seconds=outcome.retry_after_seconds) if outcome.retry_after_seconds is not None
-                        else backoff(attempts))
+                wait = (
+                    timedelta(seconds=outcome.retry_after_seconds)
+                    if outcome.retry_after_seconds is not None
+                    else backoff(attempts)
+                )
                 state = "deferred" if outcome.reason == "sms quiet hours" else "queued"
                 due = _whole_second(now + wait)
-                updates[delivery.id] = {"state": state, "attempts": attempts, "last_error": outcome.reason,
-                                        "next_attempt_at": due}
+                updates[delivery.id] = {
+                    "state": state,
+                    "attempts": attempts,
+                    "last_error": outcome.reason,
+                    "next_attempt_at": due,
+                }
                 retries.setdefault((due, state, attempts), []).append(delivery.id)
             else:
                 reason = outcome.reason if outcome.status == "failed" else f"gave up after {attempts}: {outcome.reason}"
                 updates[delivery.id] = {"state": "failed", "attempts": attempts, "last_error": reason}
-                tx.publish(events.NotificationFailed(**common, trigger_kind=delivery.trigger_kind,
-                                                     plan_id=delivery.plan_id, reason=reason),
-                           events.DeliveryDeadLettered(**common, reason=reason))
+                tx.publish(
+                    events.NotificationFailed(
+                        **common, trigger_kind=delivery.trigger_kind, plan_id=delivery.plan_id, reason=reason
+                    ),
+                    events.DeliveryDeadLettered(**common, reason=reason),
+                )
                 fallback = await self._fallback(delivery, now)
                 if fallback:
                     fallbacks.append(fallback)
         for trigger_id, delivered in fanned_out.items():
-            tx.publish(events.AnnouncementDeliveries(batch_key=delivered[0], trigger_id=trigger_id,
-                                                     delivery_ids=delivered))
+            tx.publish(
+                events.AnnouncementDeliveries(batch_key=delivered[0], trigger_id=trigger_id, delivery_ids=delivered)
+            )
         for (due, state, attempts), ids in retries.items():  # one timer for all due at once (e.g. 08:00)
-            await self.timers.schedule(f"{RETRY_TIMER}:{ids[0]}:{attempts}:{state}", RETRY_TIMER, due,
-                                       {"delivery_ids": ids}, session=tx.session)
+            await self.timers.schedule(
+                f"{RETRY_TIMER}:{ids[0]}:{attempts}:{state}",
+                RETRY_TIMER,
+                due,
+                {"delivery_ids": ids},
+                session=tx.session,
+            )
         await self._store_outcomes(updates, results, tx)
         return fallbacks
 
-    async def _store_outcomes(self, updates: dict[str, dict[str, Any]], results: list[tuple[Delivery, Outcome]],
-                              tx: Transaction) -> None:
+    async def _store_outcomes(
+        self, updates: dict[str, dict[str, Any]], results: list[tuple[Delivery, Outcome]], tx: Transaction
+    ) -> None:
         """Outcomes to the ledger; an announcement's progress counts each delivery that became final once."""
         announced: dict[str, set[str]] = {}
         for delivery, _ in results:
@@ -196,10 +241,18 @@ class Deliverer:
         preferences = await self.repo.get_preferences(delivery.recipient)
         if not preferences.email_enabled or not preferences.email:
             return None
-        return delivery.model_copy(update={
-            "id": Delivery.key(delivery.trigger_id, self.recipient_ref(delivery.recipient), "email"), "channel": "email",
-            "address": str(preferences.email), "state": "queued", "attempts": 0, "last_error": None,
-            "created_at": now, "fallback_of": delivery.id})
+        return delivery.model_copy(
+            update={
+                "id": Delivery.key(delivery.trigger_id, self.recipient_ref(delivery.recipient), "email"),
+                "channel": "email",
+                "address": str(preferences.email),
+                "state": "queued",
+                "attempts": 0,
+                "last_error": None,
+                "created_at": now,
+                "fallback_of": delivery.id,
+            }
+        )
 
     def recipient_ref(self, recipient: str) -> str:
         return pseudonym(recipient, self._pepper)[:32]

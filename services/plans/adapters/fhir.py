@@ -11,8 +11,11 @@ PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
 SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
 HSA_SYSTEM = "urn:oid:1.2.752.129.2.1.4.1"
 PROGRAM_SYSTEM = "urn:careplan:program"
-_ACTIVITY_STATUS = {ModuleState.CURRENT: "in-progress", ModuleState.UPCOMING: "not-started",
-                    ModuleState.COMPLETED: "completed"}
+_ACTIVITY_STATUS = {
+    ModuleState.CURRENT: "in-progress",
+    ModuleState.UPCOMING: "not-started",
+    ModuleState.COMPLETED: "completed",
+}
 
 
 def _patient_identifier(personnummer: str) -> dict[str, str]:
@@ -30,8 +33,13 @@ def care_plan(plan: Plan, program: ProgramVersion) -> dict[str, Any]:
             {"role": [{"text": c.role_title or "Kontakt"}], "member": {"display": c.name}}
             | ({"onBehalfOf": {"identifier": {"system": HSA_SYSTEM, "value": plan.unit_id}}} if c.responsible else {})
             for c in plan.contacts
-        ] + [{"role": [{"text": "Ansvarig behandlare"}],
-              "member": {"identifier": {"system": HSA_SYSTEM, "value": plan.responsible_hsa_id}}}],
+        ]
+        + [
+            {
+                "role": [{"text": "Ansvarig behandlare"}],
+                "member": {"identifier": {"system": HSA_SYSTEM, "value": plan.responsible_hsa_id}},
+            }
+        ],
     }
     activities = []
     for module in program.modules:
@@ -40,8 +48,15 @@ def care_plan(plan: Plan, program: ProgramVersion) -> dict[str, Any]:
         activity: dict[str, Any] = {
             "detail": {
                 "kind": "Task",
-                "code": {"coding": [{"system": f"{PROGRAM_SYSTEM}:{program.program_id}:{program.version}",
-                                     "code": module.id, "display": module.title}]},
+                "code": {
+                    "coding": [
+                        {
+                            "system": f"{PROGRAM_SYSTEM}:{program.program_id}:{program.version}",
+                            "code": module.id,
+                            "display": module.title,
+                        }
+                    ]
+                },
                 "status": _ACTIVITY_STATUS[state],
                 "description": module.title,
             },

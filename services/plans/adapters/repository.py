@@ -14,9 +14,9 @@ from services.plans.domain.flags import Flag
 from services.plans.domain.lists import ListFilter
 from services.plans.domain.plan import Plan, PlanStatus
 from services.plans.domain.program import ProgramVersion
-from shared.documents import from_document, to_document
-from shared.errors import Conflict
-from shared.unit_of_work import ConcurrentModification
+from shared.kernel.errors import Conflict
+from shared.storage.documents import from_document, to_document
+from shared.storage.unit_of_work import ConcurrentModification
 
 Session = AsyncClientSession | None
 READ_MODEL_FIELDS = {"_id", "flags", "last_active_at"}
@@ -45,15 +45,24 @@ class ProgramRepository:
         return program
 
     async def digest(self, program_id: str, version: str, session: Session = None) -> str | None:
-        doc = await self._collection.find_one({"program_id": program_id, "version": version}, {"digest": 1},
-                                              session=session)
+        doc = await self._collection.find_one(
+            {"program_id": program_id, "version": version}, {"digest": 1}, session=session
+        )
         return doc["digest"] if doc else None
 
     async def add(self, program: ProgramVersion, *, published_by: str, now: datetime, session: Session) -> None:
         await self._collection.insert_one(
-            {"_id": f"{program.program_id}@{program.version}", "program_id": program.program_id,
-             "version": program.version, "title": program.title, "kind": program.kind, "digest": program.digest(),
-             "published_by": published_by, "published_at": now, "content": program.model_dump(mode="json")},
+            {
+                "_id": f"{program.program_id}@{program.version}",
+                "program_id": program.program_id,
+                "version": program.version,
+                "title": program.title,
+                "kind": program.kind,
+                "digest": program.digest(),
+                "published_by": published_by,
+                "published_at": now,
+                "content": program.model_dump(mode="json"),
+            },
             session=session,
         )
 
@@ -71,8 +80,14 @@ class PlanRepository:
 
     async def ensure_indexes(self) -> None:
         await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING), ("started_at", DESCENDING)])
-        await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING),
-                                        ("responsible_hsa_id", ASCENDING), ("started_at", DESCENDING)])
+        await self._plans.create_index(
+            [
+                ("unit_id", ASCENDING),
+                ("status", ASCENDING),
+                ("responsible_hsa_id", ASCENDING),
+                ("started_at", DESCENDING),
+            ]
+        )
         await self._plans.create_index([("patient_personnummer", ASCENDING), ("status", ASCENDING)])
         await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING), ("flags.kind", ASCENDING)])
 
@@ -84,8 +99,9 @@ class PlanRepository:
         try:
             await self._active_keys.insert_one({"_id": self._active_key(plan), "plan_id": plan.id}, session=session)
         except DuplicateKeyError:
-            raise Conflict("the patient already has an active plan of this program at this unit",
-                           field="program_id") from None
+            raise Conflict(
+                "the patient already has an active plan of this program at this unit", field="program_id"
+            ) from None
         await self._plans.insert_one(to_document(plan), session=session)
 
     async def get(self, plan_id: str, session: Session = None) -> Plan | None:
@@ -97,8 +113,7 @@ class PlanRepository:
         expected = plan.revision
         plan.revision += 1
         fields = {k: v for k, v in to_document(plan).items() if k not in READ_MODEL_FIELDS}
-        result = await self._plans.update_one({"_id": plan.id, "revision": expected}, {"$set": fields},
-                                              session=session)
+        result = await self._plans.update_one({"_id": plan.id, "revision": expected}, {"$set": fields}, session=session)
         if result.matched_count != 1:
             raise ConcurrentModification(plan.id)
         if plan.status is PlanStatus.ENDED:
@@ -108,8 +123,9 @@ class PlanRepository:
         cursor = self._plans.find({"patient_personnummer": personnummer}).sort("started_at", DESCENDING)
         return [from_document(Plan, d) async for d in cursor]  # type: ignore[misc]
 
-    async def for_unit(self, unit_id: str, *, status: PlanStatus, filters: ListFilter, skip: int,
-                       limit: int) -> tuple[list[Plan], int]:
+    async def for_unit(
+        self, unit_id: str, *, status: PlanStatus, filters: ListFilter, skip: int, limit: int
+    ) -> tuple[list[Plan], int]:
         """One page of the unit's plans, newest first, and the total that match."""
         query: dict[str, Any] = {"unit_id": unit_id, "status": status.value}
         if filters.responsible_hsa_id:
@@ -123,7 +139,6 @@ class PlanRepository:
         total = await self._plans.count_documents(query)
         cursor = self._plans.find(query).sort([("started_at", DESCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit)
         return [from_document(Plan, d) async for d in cursor], total  # type: ignore[misc]
-
 
 
 class FlagStore:
@@ -142,6 +157,8 @@ class FlagStore:
 
     async def touch(self, plan_id: str, at: datetime, session: Session = None) -> None:
         """Record patient activity (never moves backwards)."""
-        await self._plans.update_one({"_id": plan_id, "$or": [{"last_active_at": None},
-                                                              {"last_active_at": {"$lt": at}}]},
-                                     {"$set": {"last_active_at": at}}, session=session)
+        await self._plans.update_one(
+            {"_id": plan_id, "$or": [{"last_active_at": None}, {"last_active_at": {"$lt": at}}]},
+            {"$set": {"last_active_at": at}},
+            session=session,
+        )

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.plans.domain.plan import ModuleState
-from shared.identity import Personnummer
+from shared.kernel.identity import Personnummer
 
 
 class Command(BaseModel):
@@ -21,8 +21,9 @@ class StartPlan(Command):
     protected_identity: bool = False
     program_id: str = Field(min_length=1, max_length=80)
     program_version: str = Field(min_length=1, max_length=20)
-    responsible_hsa_id: str | None = Field(default=None, min_length=3, max_length=64,
-                                           description="Defaults to the caller.")
+    responsible_hsa_id: str | None = Field(
+        default=None, min_length=3, max_length=64, description="Defaults to the caller."
+    )
 
 
 class SetModuleState(Command):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from services.plans.domain.flags import Flag, FlagKind
 from services.plans.domain.plan import Plan
-from shared.identity import mask_personnummer
+from shared.kernel.identity import mask_personnummer
 
 PROTECTED_NAME = "Skyddade personuppgifter"
 
@@ -48,7 +48,8 @@ def row(plan: Plan) -> PlanRow:
     return PlanRow(
         plan_id=plan.id,
         patient_name=PROTECTED_NAME if plan.protected_identity else plan.patient_name,
-        personnummer=mask_personnummer(plan.patient_personnummer) if plan.protected_identity
+        personnummer=mask_personnummer(plan.patient_personnummer)
+        if plan.protected_identity
         else plan.patient_personnummer,
         protected_identity=plan.protected_identity,
         responsible_hsa_id=plan.responsible_hsa_id,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.plans.domain.flags import Flag
 from services.plans.domain.program import ProgramVersion
-from shared.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound
 
 RETENTION_DAYS = 730
 
@@ -102,8 +102,18 @@ class Plan(BaseModel):
     flags: list[Flag] = []
 
     @classmethod
-    def start(cls, program: ProgramVersion, *, unit_id: str, personnummer: str, patient_name: str,
-              protected_identity: bool, responsible_hsa_id: str, started_by: str, now: datetime) -> Plan:
+    def start(
+        cls,
+        program: ProgramVersion,
+        *,
+        unit_id: str,
+        personnummer: str,
+        patient_name: str,
+        protected_identity: bool,
+        responsible_hsa_id: str,
+        started_by: str,
+        now: datetime,
+    ) -> Plan:
         """A new active plan: modules flagged 'current at start' are current, the rest upcoming."""
         return cls(
             id=str(uuid.uuid4()),
@@ -118,11 +128,16 @@ class Plan(BaseModel):
             started_by=started_by,
             started_at=now,
             modules=[
-                PlanModule(id=m.id, state=ModuleState.CURRENT if m.current_at_start else ModuleState.UPCOMING,
-                           state_changed_at=now)
+                PlanModule(
+                    id=m.id,
+                    state=ModuleState.CURRENT if m.current_at_start else ModuleState.UPCOMING,
+                    state_changed_at=now,
+                )
                 for m in program.modules
             ],
-            step_visibility={s.id: s.visible_at_start for m in program.modules for sec in m.sections for s in sec.steps},
+            step_visibility={
+                s.id: s.visible_at_start for m in program.modules for sec in m.sections for s in sec.steps
+            },
         )
 
     @property
@@ -200,7 +215,7 @@ class Plan(BaseModel):
     def add_planning(self, entry: PlanningEntry) -> None:
         self._require_active()
         self.planning.append(entry)
-        self.planning.sort(key=lambda e: (e.exact_date.isoformat() if e.exact_date else (e.month or "9999")))
+        self.planning.sort(key=lambda e: e.exact_date.isoformat() if e.exact_date else (e.month or "9999"))
 
     def remove_planning(self, entry_id: str) -> None:
         self._require_active()

@@ -48,31 +48,47 @@ class ModuleView(BaseModel):
 
 def progress(plan: Plan, now: datetime) -> Progress:
     days = plan.days_since_start(now)
-    return Progress(days_since_start=days, days_left=max(0, RETENTION_DAYS - days),
-                    purge_due=(plan.started_at + timedelta(days=RETENTION_DAYS)).date())
+    return Progress(
+        days_since_start=days,
+        days_left=max(0, RETENTION_DAYS - days),
+        purge_due=(plan.started_at + timedelta(days=RETENTION_DAYS)).date(),
+    )
 
 
 def _module_view(plan: Plan, module: Module, now: datetime, *, only_visible: bool) -> ModuleView:
     state = plan.module(module.id)
     sections = []
     for section in module.sections:
-        steps = [StepView(id=s.id, title=s.title, visible=plan.step_visibility[s.id], content=s.content)
-                 for s in section.steps]
+        steps = [
+            StepView(id=s.id, title=s.title, visible=plan.step_visibility[s.id], content=s.content)
+            for s in section.steps
+        ]
         visible = sum(1 for s in steps if s.visible)
         if only_visible:
             if visible == 0:
                 continue
             steps = [s for s in steps if s.visible]
-        sections.append(SectionView(id=section.id, title=section.title, visible_steps=visible,
-                                    total_steps=len(section.steps), steps=steps))
+        sections.append(
+            SectionView(
+                id=section.id, title=section.title, visible_steps=visible, total_steps=len(section.steps), steps=steps
+            )
+        )
     days_left = None
     if module.recommended_days is not None and state.state is ModuleState.CURRENT:
         days_left = max(0, module.recommended_days - (now - state.state_changed_at).days)
     total = sum(len(s.steps) for s in module.sections)
     visible_total = sum(1 for s in module.sections for st in s.steps if plan.step_visibility[st.id])
-    return ModuleView(id=module.id, title=module.title, state=state.state, form_module=module.form_module,
-                      recommended_days=module.recommended_days, days_left=days_left,
-                      visible_steps=visible_total, total_steps=total, sections=sections)
+    return ModuleView(
+        id=module.id,
+        title=module.title,
+        state=state.state,
+        form_module=module.form_module,
+        recommended_days=module.recommended_days,
+        days_left=days_left,
+        visible_steps=visible_total,
+        total_steps=total,
+        sections=sections,
+    )
 
 
 class StaffPlanView(BaseModel):
@@ -123,11 +139,17 @@ class PatientModuleView(BaseModel):
 
 def _patient_module(view: ModuleView) -> PatientModuleView:
     return PatientModuleView(
-        id=view.id, title=view.title, form_module=view.form_module,
-        sections=[PatientSectionView(id=s.id, title=s.title,
-                                     steps=[PatientStepView(id=st.id, title=st.title, content=st.content)
-                                            for st in s.steps])
-                  for s in view.sections],
+        id=view.id,
+        title=view.title,
+        form_module=view.form_module,
+        sections=[
+            PatientSectionView(
+                id=s.id,
+                title=s.title,
+                steps=[PatientStepView(id=st.id, title=st.title, content=st.content) for st in s.steps],
+            )
+            for s in view.sections
+        ],
     )
 
 
@@ -148,10 +170,27 @@ class PatientPlanView(BaseModel):
 
 def staff_view(plan: Plan, program: ProgramVersion, now: datetime) -> StaffPlanView:
     return StaffPlanView(
-        **plan.model_dump(include={"id", "revision", "unit_id", "patient_personnummer", "patient_name",
-                                   "protected_identity", "program_id", "program_version", "program_title",
-                                   "responsible_hsa_id", "started_by", "started_at", "ended_at", "last_active_at",
-                                   "contacts", "planning", "comments"}),
+        **plan.model_dump(
+            include={
+                "id",
+                "revision",
+                "unit_id",
+                "patient_personnummer",
+                "patient_name",
+                "protected_identity",
+                "program_id",
+                "program_version",
+                "program_title",
+                "responsible_hsa_id",
+                "started_by",
+                "started_at",
+                "ended_at",
+                "last_active_at",
+                "contacts",
+                "planning",
+                "comments",
+            }
+        ),
         status=plan.status.value,
         welcome_text=plan.welcome_text or program.welcome_text,
         welcome_text_individual=plan.welcome_text is not None,
@@ -162,8 +201,9 @@ def staff_view(plan: Plan, program: ProgramVersion, now: datetime) -> StaffPlanV
 
 def patient_view(plan: Plan, program: ProgramVersion, now: datetime) -> PatientPlanView:
     current = [m for m in program.modules if plan.module(m.id).state is ModuleState.CURRENT]
-    pages = {m.id for m in current} | {s.id for m in current for s in m.sections
-                                       if any(plan.step_visibility[st.id] for st in s.steps)}
+    pages = {m.id for m in current} | {
+        s.id for m in current for s in m.sections if any(plan.step_visibility[st.id] for st in s.steps)
+    }
     return PatientPlanView(
         id=plan.id,
         program_title=plan.program_title,

@@ -18,8 +18,8 @@ from services.plans.domain.flags import (
     sla_key,
     unread_key,
 )
-from shared.events import ReceivedEvent
-from shared.unit_of_work import Transaction
+from shared.messaging.events import ReceivedEvent
+from shared.storage.unit_of_work import Transaction
 
 
 class FlagProjector:
@@ -30,9 +30,11 @@ class FlagProjector:
 
     async def message_sent(self, event: MessageSent, _: ReceivedEvent, tx: Transaction) -> None:
         if event.sender_kind == "patient":
-            await self.flags.raise_flag(event.plan_id, Flag(key=unread_key(event.conversation_id),
-                                                            kind=FlagKind.UNREAD_MESSAGE, raised_at=event.sent_at),
-                                        tx.session)
+            await self.flags.raise_flag(
+                event.plan_id,
+                Flag(key=unread_key(event.conversation_id), kind=FlagKind.UNREAD_MESSAGE, raised_at=event.sent_at),
+                tx.session,
+            )
             await self.flags.touch(event.plan_id, event.sent_at, tx.session)
         else:
             await self.flags.clear_flag(event.plan_id, unread_key(event.conversation_id), tx.session)
@@ -49,8 +51,9 @@ class FlagProjector:
 
     async def _sla_flag(self, event: ReplyDeadline, kind: FlagKind, received: ReceivedEvent, tx: Transaction) -> None:
         raised_at = received.time or tx.clock.now()
-        await self.flags.raise_flag(event.plan_id, Flag(key=sla_key(event.conversation_id), kind=kind,
-                                                        raised_at=raised_at), tx.session)
+        await self.flags.raise_flag(
+            event.plan_id, Flag(key=sla_key(event.conversation_id), kind=kind, raised_at=raised_at), tx.session
+        )
 
     async def sla_met(self, event: SlaMet, _: ReceivedEvent, tx: Transaction) -> None:
         await self.flags.clear_flag(event.plan_id, sla_key(event.conversation_id), tx.session)
@@ -60,8 +63,11 @@ class FlagProjector:
         await self.flags.clear_flag(event.plan_id, sla_key(event.conversation_id), tx.session)
 
     async def forms_flag_raised(self, event: FormsFlagRaised, _: ReceivedEvent, tx: Transaction) -> None:
-        await self.flags.raise_flag(event.plan_id, Flag(key=forms_key(event.flag_id), kind=FlagKind(event.kind),
-                                                        raised_at=event.raised_at), tx.session)
+        await self.flags.raise_flag(
+            event.plan_id,
+            Flag(key=forms_key(event.flag_id), kind=FlagKind(event.kind), raised_at=event.raised_at),
+            tx.session,
+        )
 
     async def forms_flag_handled(self, event: FormsFlagHandled, _: ReceivedEvent, tx: Transaction) -> None:
         await self.flags.clear_flag(event.plan_id, forms_key(event.flag_id), tx.session)

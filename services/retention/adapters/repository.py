@@ -19,6 +19,6 @@ class ScheduleRepository:
         return RetentionSchedule.model_validate(doc) if doc else None
 
     async def save(self, schedule: RetentionSchedule, session: AsyncClientSession | None) -> None:
-        await self._collection.replace_one({"_id": schedule.plan_id}, {"_id": schedule.plan_id,
-                                                                        **schedule.model_dump()},
-                                           upsert=True, session=session)
+        await self._collection.replace_one(
+            {"_id": schedule.plan_id}, {"_id": schedule.plan_id, **schedule.model_dump()}, upsert=True, session=session
+        )

@@ -7,11 +7,12 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
-from shared.events import Event, Topic
+from shared.messaging.events import Event, Topic
 
 RETENTION_LIMIT = timedelta(days=730)
-RETENTION_TOPIC = Topic(name="careplan.retention.v1", partitions=6,
-                        description="Retention deadlines, exports and purges, keyed by plan id.")
+RETENTION_TOPIC = Topic(
+    name="careplan.retention.v1", partitions=6, description="Retention deadlines, exports and purges, keyed by plan id."
+)
 
 
 class RetentionSchedule(BaseModel):
@@ -26,8 +27,13 @@ class RetentionSchedule(BaseModel):
 
     @classmethod
     def for_started_plan(cls, plan_id: str, unit_id: str, started_at: datetime) -> RetentionSchedule:
-        return cls(plan_id=plan_id, unit_id=unit_id, started_at=started_at, limit_at=started_at + RETENTION_LIMIT,
-                   status="active")
+        return cls(
+            plan_id=plan_id,
+            unit_id=unit_id,
+            started_at=started_at,
+            limit_at=started_at + RETENTION_LIMIT,
+            status="active",
+        )
 
 
 class RetentionLimitReached(Event):

@@ -12,9 +12,9 @@ from services.retention.domain.model import (
     RetentionLimitReached,
     RetentionSchedule,
 )
-from shared.events import ReceivedEvent
-from shared.timers import Timer, TimerStore
-from shared.unit_of_work import Transaction
+from shared.messaging.events import ReceivedEvent
+from shared.storage.timers import Timer, TimerStore
+from shared.storage.unit_of_work import Transaction
 
 LIMIT_TIMER = "retention.limit"
 REMINDER_TIMER = "retention.reminder"
@@ -29,12 +29,21 @@ class RetentionService:
     async def on_plan_started(self, payload: PlanStartedView, _: ReceivedEvent, tx: Transaction) -> None:
         schedule = RetentionSchedule.for_started_plan(payload.plan_id, payload.unit_id, payload.started_at)
         await self.schedules.save(schedule, tx.session)
-        await self.timers.schedule(f"{LIMIT_TIMER}:{payload.plan_id}", LIMIT_TIMER, schedule.limit_at,
-                                   {"plan_id": payload.plan_id}, session=tx.session)
+        await self.timers.schedule(
+            f"{LIMIT_TIMER}:{payload.plan_id}",
+            LIMIT_TIMER,
+            schedule.limit_at,
+            {"plan_id": payload.plan_id},
+            session=tx.session,
+        )
         for days in self.reminder_days:
-            await self.timers.schedule(f"{REMINDER_TIMER}:{days}:{payload.plan_id}", REMINDER_TIMER,
-                                       schedule.limit_at - timedelta(days=days),
-                                       {"plan_id": payload.plan_id, "days_left": days}, session=tx.session)
+            await self.timers.schedule(
+                f"{REMINDER_TIMER}:{days}:{payload.plan_id}",
+                REMINDER_TIMER,
+                schedule.limit_at - timedelta(days=days),
+                {"plan_id": payload.plan_id, "days_left": days},
+                session=tx.session,
+            )
 
     async def on_plan_ended(self, payload: PlanEndedView, _: ReceivedEvent, tx: Transaction) -> None:
         schedule = await self.schedules.get(payload.plan_id, tx.session)
@@ -47,8 +56,14 @@ class RetentionService:
         schedule = await self.schedules.get(timer.payload["plan_id"], tx.session)
         if schedule is None or schedule.status != "active":
             return  # ended plans are not reminded
-        tx.publish(PurgeReminderDue(plan_id=schedule.plan_id, unit_id=schedule.unit_id,
-                                    days_left=timer.payload["days_left"], limit_at=schedule.limit_at))
+        tx.publish(
+            PurgeReminderDue(
+                plan_id=schedule.plan_id,
+                unit_id=schedule.unit_id,
+                days_left=timer.payload["days_left"],
+                limit_at=schedule.limit_at,
+            )
+        )
 
     async def on_limit_timer(self, timer: Timer, tx: Transaction) -> None:
         schedule = await self.schedules.get(timer.payload["plan_id"], tx.session)
@@ -57,5 +72,6 @@ class RetentionService:
         if schedule.status == "active":
             schedule.status = "limit_reached"
             await self.schedules.save(schedule, tx.session)
-        tx.publish(RetentionLimitReached(plan_id=schedule.plan_id, unit_id=schedule.unit_id,
-                                         limit_at=schedule.limit_at))
+        tx.publish(
+            RetentionLimitReached(plan_id=schedule.plan_id, unit_id=schedule.unit_id, limit_at=schedule.limit_at)
+        )

@@ -1,0 +1,83 @@
+"""The contract of the plans service: topic `careplan.plans.v1`, keyed by plan id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from shared.messaging.events import Event, Topic
+
+PLANS_TOPIC = Topic(
+    name="careplan.plans.v1", partitions=6, description="Plan lifecycle and content changes, keyed by plan id."
+)
+
+
+class PlanEvent(Event):
+    topic: ClassVar[Topic] = PLANS_TOPIC
+    plan_id: str
+    unit_id: str
+
+
+class PlanStarted(PlanEvent):
+    """A plan was started; it is visible to the patient at once."""
+
+    ce_type: ClassVar[str] = "se.careplan.plan.started.v1"
+    patient_personnummer: str
+    protected_identity: bool
+    program_id: str
+    program_version: str
+    responsible_hsa_id: str
+    started_at: datetime
+    current_form_refs: list[str] = []
+    """Forms referenced by the modules that are current at start (the patient may fill them in at once)."""
+
+
+class PlanEnded(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.ended.v1"
+    ended_at: datetime
+    reason: str
+
+
+class ModuleStateChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.module_state_changed.v1"
+    module_id: str
+    form_module: bool
+    form_refs: list[str]
+    previous_state: Literal["current", "upcoming", "completed"]
+    state: Literal["current", "upcoming", "completed"]
+    changed_at: datetime
+
+
+class StepVisibilityChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.step_visibility_changed.v1"
+    step_id: str
+    visible: bool
+
+
+class ContactsChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.contacts_changed.v1"
+    contact_id: str
+    change: Literal["added", "changed", "removed"]
+
+
+class PlanningChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.planning_changed.v1"
+    entry_id: str
+    change: Literal["added", "removed"]
+    by_kind: Literal["staff", "patient"]
+
+
+class ResponsibleChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.responsible_changed.v1"
+    previous_hsa_id: str
+    responsible_hsa_id: str
+
+
+class WelcomeTextChanged(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.welcome_text_changed.v1"
+
+
+class PageCommentAdded(PlanEvent):
+    ce_type: ClassVar[str] = "se.careplan.plan.page_comment_added.v1"
+    comment_id: str
+    page_id: str

@@ -1,0 +1,220 @@
+"""Idempotent, dead-lettering event consumers.
+
+Every consumed event runs its handler in a MongoDB transaction together with an inbox record
+keyed by (consumer, event id): a redelivered event finds its inbox record and changes nothing.
+An event that cannot be parsed, fails validation, or keeps failing in its handler goes to the
+dead-letter topic with the reason, and consumption continues. Infrastructure errors (database
+or broker unreachable) are not the event's fault: the offset is not committed and the event is
+delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel, ValidationError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from shared.messaging.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
+from shared.storage.unit_of_work import MongoUnitOfWork, Transaction, is_transient_transaction_error
+
+log = logging.getLogger(__name__)
+INBOX_COLLECTION = "inbox"
+
+
+class DependencyNotReady(Exception):
+    """The event refers to something this service has not heard of yet (another topic's event is on its
+    way): the event is fine, just early. It is retried and redelivered, never dead-lettered."""
+
+
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    RedisConnectionError,
+    TimeoutError,
+    DependencyNotReady,
+)
+
+Handler = Callable[[Any, ReceivedEvent, Transaction], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """A handler's way of saying: this event can never be processed (dead-letter it now)."""
+
+
+class _AlreadyProcessed(Exception):
+    """Another member recorded this event first; this attempt's effects are rolled back."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One ce_type this consumer handles, the model its payload is read into, and the handler.
+
+    A transactional handler runs in the same MongoDB transaction as the inbox record (exactly one
+    effect). A non-transactional one (`transactional=False`, called with `tx=None`) is for work with
+    outside side effects (e.g. calling providers): it must be idempotent itself, and the inbox only
+    skips events it completed before.
+    """
+
+    ce_type: str
+    payload_model: type[BaseModel]
+    handler: Handler
+    transactional: bool = True
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """Field paths and rules broken, never the offending values (they may be personal data)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(payload)'}: {err['msg']}"
+        for err in exc.errors(include_input=False)
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble (not the event's fault): unreachable servers, transaction conflicts."""
+    return isinstance(exc, INFRASTRUCTURE_ERRORS) or is_transient_transaction_error(exc)
+
+
+class EventConsumer:
+    """A named consumer (one consumer group) of some topics, dispatching by ce_type."""
+
+    def __init__(
+        self,
+        name: str,
+        topics: list[str],
+        subscriptions: list[Subscription],
+        uow: MongoUnitOfWork,
+        broker: KafkaBroker,
+        *,
+        handler_attempts: int = 3,
+        workers: int = 1,
+    ) -> None:
+        if workers > 1 and len(topics) != 1:
+            raise ValueError("concurrent workers need exactly one topic (faststream commits per partition)")
+        self.name = name
+        self.workers = workers
+        self.topics = topics
+        self._subscriptions: dict[str, list[Subscription]] = {}
+        for subscription in subscriptions:
+            self._subscriptions.setdefault(subscription.ce_type, []).append(subscription)
+        for ce_type, same_type in self._subscriptions.items():
+            if len(same_type) > 1 and not all(s.transactional for s in same_type):
+                raise ValueError(f"{ce_type}: several handlers of one event type must all be transactional")
+        self._uow = uow
+        self._broker = broker
+        self._inbox = uow.db[INBOX_COLLECTION]
+        self._handler_attempts = handler_attempts
+
+    def register(self) -> None:
+        """Attach this consumer to the broker (at-least-once: offsets commit after processing).
+
+        With `workers` > 1, that many group members in this process share the topic's partitions
+        (order within a partition is kept)."""
+
+        async def on_message(message: KafkaMessage) -> None:
+            await self.process(message.raw_message)
+
+        self._broker.subscriber(
+            *self.topics,
+            group_id=self.name,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.name}:{'+'.join(self.topics)}",
+            max_workers=self.workers,
+        )(on_message)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Parse, deduplicate and handle one record; dead-letter it if it is bad."""
+        headers = dict(record.headers or ())
+        try:
+            event = parse_kafka_record(headers, record.key, record.value or b"")
+        except MalformedEvent as exc:
+            await self.dead_letter(record, f"malformed: {exc}")
+            return
+        subscriptions = self._subscriptions.get(event.ce_type)
+        if not subscriptions:
+            return  # another consumer's event on a shared topic
+        try:
+            handlers = [(s, s.payload_model.model_validate(event.data)) for s in subscriptions]
+        except ValidationError as exc:
+            await self.dead_letter(record, f"invalid payload for {event.ce_type}: {describe_validation(exc)}")
+            return
+        try:
+            await self._handle_with_retries(handlers, event)
+        except _AlreadyProcessed:
+            return
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning(
+                    "event type %s not processed yet (%s); it will be delivered again",
+                    event.ce_type,
+                    type(exc).__name__,
+                )
+                raise  # not committed: delivered again once the infrastructure is back
+            if isinstance(exc, PermanentFailure):
+                await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")
+            else:  # after retries, this event's problem
+                log.error("handler failed for event type %s", event.ce_type, exc_info=exc)
+                await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
+
+    async def _handle_with_retries(self, handlers: list[tuple[Subscription, BaseModel]], event: ReceivedEvent) -> None:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((PyMongoError, *INFRASTRUCTURE_ERRORS)),
+            stop=stop_after_attempt(self._handler_attempts),
+            wait=wait_random_exponential(multiplier=0.1, max=2),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if handlers[0][0].transactional:
+                    await self._uow.run(lambda tx: self._handle_once(handlers, event, tx))
+                else:
+                    subscription, payload = handlers[0]
+                    await self._handle_outside_transaction(subscription, payload, event)
+
+    async def _handle_outside_transaction(
+        self, subscription: Subscription, payload: BaseModel, event: ReceivedEvent
+    ) -> None:
+        inbox_id = f"{self.name}:{event.id}"
+        if await self._inbox.find_one({"_id": inbox_id}) is not None:
+            return
+        await subscription.handler(payload, event, None)  # type: ignore[arg-type]
+        await self._inbox.update_one(
+            {"_id": inbox_id}, {"$setOnInsert": {"ce_type": event.ce_type, "at": self._uow.clock.now()}}, upsert=True
+        )
+
+    async def _handle_once(
+        self, handlers: list[tuple[Subscription, BaseModel]], event: ReceivedEvent, tx: Transaction
+    ) -> None:
+        inbox_id = f"{self.name}:{event.id}"
+        if await self._inbox.find_one({"_id": inbox_id}, session=tx.session) is not None:
+            return  # processed before: a redelivery changes nothing
+        for subscription, payload in handlers:  # in declaration order, all in this one transaction
+            await subscription.handler(payload, event, tx)
+        try:
+            await self._inbox.insert_one(
+                {"_id": inbox_id, "ce_type": event.ce_type, "at": tx.clock.now()}, session=tx.session
+            )
+        except DuplicateKeyError:
+            raise _AlreadyProcessed from None
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        """Publish the original record, unchanged, with the reason and its origin in headers."""
+        log.warning("dead-lettering a record from %s: %s", record.topic, reason)
+        headers = {name: value.decode("utf-8", "replace") for name, value in (record.headers or ())}
+        headers |= {
+            "dlt_reason": reason[:2000],
+            "dlt_consumer": self.name,
+            "dlt_topic": record.topic,
+            "dlt_partition": str(record.partition),
+            "dlt_offset": str(record.offset),
+        }
+        await self._broker.publish(record.value or b"", DEAD_LETTER_TOPIC.name, key=record.key, headers=headers)

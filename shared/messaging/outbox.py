@@ -1,0 +1,101 @@
+"""The outbox relay: publishes committed events to Kafka in commit order, then removes them.
+
+The outbox only ever holds events not yet acknowledged by the broker (Kafka is the record of
+what was published), so finding the pending ones stays cheap on any server.
+
+At-least-once: an event is marked only after the broker acknowledged it (acks=all), so a crash in
+between publishes it again and consumers deduplicate by event id. One relay per service holds
+the lease at a time, which keeps per-key order across replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import context, propagate
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from pymongo import ASCENDING, DeleteOne
+
+from shared.messaging.events import EventRecord
+from shared.storage.leases import Lease
+from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def record_from_document(doc: dict[str, Any]) -> EventRecord:
+    return EventRecord(
+        id=doc["_id"],
+        ce_type=doc["ce_type"],
+        source=doc["source"],
+        topic=doc["topic"],
+        key=doc["key"],
+        time=doc["time"],
+        data=doc["data"],
+    )
+
+
+async def publish_record(broker: KafkaBroker, record: EventRecord, trace_carrier: dict[str, str]) -> Any:
+    """Send one event in binary mode under the trace context it was written with; returns the ack future."""
+    message = record.to_kafka()
+    headers = {name: value.decode() for name, value in message.headers.items()}
+    token = context.attach(propagate.extract(trace_carrier))
+    try:
+        return await broker.publish(
+            message.value, record.topic, key=record.key.encode(), headers=headers, no_confirm=True
+        )
+    finally:
+        context.detach(token)
+
+
+class OutboxRelay:
+    """Background task relaying this service's outbox."""
+
+    def __init__(
+        self, uow: MongoUnitOfWork, broker: KafkaBroker, *, owner: str, poll_seconds: float, batch_size: int = 500
+    ) -> None:
+        self._collection = uow.db[OUTBOX_COLLECTION]
+        self._wakeup = uow.committed
+        self._broker = broker
+        self._lease = Lease(uow.db, "outbox-relay", owner)
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index([("seq", ASCENDING)])
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                with suppress_instrumentation():  # polling is not a workflow: keep it out of traces
+                    holder = await self._lease.acquire()
+                relayed = await self.relay_once() if holder else 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                relayed = 0
+            if relayed < self._batch_size:
+                await self._wait()
+
+    async def _wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+        self._wakeup.clear()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending events; returns how many were published."""
+        with suppress_instrumentation():
+            cursor = self._collection.find({}).sort("seq", ASCENDING).limit(self._batch_size)
+            documents = [doc async for doc in cursor]
+        if not documents:
+            return 0
+        futures = [await publish_record(self._broker, record_from_document(d), d.get("trace") or {}) for d in documents]
+        await asyncio.gather(*futures)
+        with suppress_instrumentation():  # one indexed delete each: `$in` scans on some servers
+            await self._collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in documents], ordered=False)
+        return len(documents)

@@ -1,0 +1,57 @@
+"""FastAPI dependencies shared by every service: the caller (from the bearer token) and the service object."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from shared.kernel.errors import Forbidden, Unauthorized
+from shared.kernel.principals import Patient, Principal, Staff
+from shared.kernel.roles import Role
+from shared.security.tokens import InvalidToken, TokenVerifier
+
+
+def get_service(request: Request) -> Any:
+    """The service-layer object the service's bootstrap built (a route dependency)."""
+    return request.app.state.service
+
+
+def get_verifier(request: Request) -> TokenVerifier:
+    return request.app.state.verifier  # type: ignore[no-any-return]
+
+
+async def get_principal(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
+    """The caller, from a `Authorization: Bearer <token>` header; 401 otherwise."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("missing bearer token")
+    try:
+        return get_verifier(request).verify(authorization[7:].strip())
+    except InvalidToken as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+
+
+def require_staff(*roles: Role) -> Any:
+    """A dependency: the caller must be staff holding one of `roles` (any staff if none given)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Staff:
+        if not isinstance(principal, Staff):
+            raise Forbidden("this operation is for staff")
+        if roles and not principal.has_any(*roles):
+            raise Forbidden(f"requires one of the roles: {', '.join(sorted(roles))}")
+        return principal
+
+    return Depends(dependency)
+
+
+async def require_patient(principal: Annotated[Principal, Depends(get_principal)]) -> Patient:
+    """A dependency: the caller must be a patient."""
+    if not isinstance(principal, Patient):
+        raise Forbidden("this operation is for patients")
+    return principal
+
+
+PatientCaller = Annotated[Patient, Depends(require_patient)]
+AnyCaller = Annotated[Principal, Depends(get_principal)]
