@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import services.handover.domain.events  # noqa: F401 - registers the topic
+import shared.contracts.handover  # noqa: F401 - registers the topic
 from services.handover.settings import HandoverSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock

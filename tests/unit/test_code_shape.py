@@ -32,8 +32,11 @@ def test_there_are_source_files_to_check() -> None:
 
 
 def test_no_source_file_is_over_300_lines() -> None:
-    too_long = [f"{p.relative_to(ROOT)} ({n} lines)" for p in source_files()
-                if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES]
+    too_long = [
+        f"{p.relative_to(ROOT)} ({n} lines)"
+        for p in source_files()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
+    ]
     assert too_long == []
 
 

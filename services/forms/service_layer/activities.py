@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime
 
 from services.forms.adapters.repository import FormsRepository
-from services.forms.domain import events
 from services.forms.domain.activity import (
     ActivityPlan,
     ActivityPlanSpec,
@@ -22,6 +21,7 @@ from services.forms.domain.activity import (
 )
 from services.forms.domain.model import Flag, PlanForms
 from services.forms.service_layer.flags import FlagService
+from shared.contracts import forms as events
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.principals import Patient, Staff
 from shared.storage.timers import Timer, TimerStore

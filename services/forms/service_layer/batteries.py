@@ -6,9 +6,9 @@ import uuid
 from datetime import timedelta
 
 from services.forms.adapters.repository import FormsRepository
-from services.forms.domain import events
 from services.forms.domain.battery import STOCKHOLM, Battery, BatterySpec, StartBattery
 from services.forms.domain.model import PlanForms
+from shared.contracts import forms as events
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.principals import Staff
 from shared.storage.timers import Timer, TimerStore

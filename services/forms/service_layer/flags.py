@@ -10,9 +10,9 @@ import uuid
 from datetime import datetime, timedelta
 
 from services.forms.adapters.repository import FormsRepository
-from services.forms.domain import events
 from services.forms.domain.battery import FlagRule, FlagRuleSpec
 from services.forms.domain.model import Flag, PlanForms, Response
+from shared.contracts import forms as events
 from shared.kernel.errors import NotFound
 from shared.kernel.principals import Staff
 from shared.storage.timers import Timer, TimerStore

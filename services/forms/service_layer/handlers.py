@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from services.forms.adapters import fhir
 from services.forms.adapters.chart import rule_chart
 from services.forms.adapters.repository import FormsRepository
-from services.forms.domain import events
 from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import (
     Flag,
@@ -28,6 +27,7 @@ from services.forms.domain.scoring import score, validate_answers
 from services.forms.service_layer.activities import ActivityService
 from services.forms.service_layer.batteries import BatteryService
 from services.forms.service_layer.flags import FlagService
+from shared.contracts import forms as events
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.principals import Patient, Principal, Staff
 from shared.messaging.consumer import DependencyNotReady

@@ -7,7 +7,6 @@ from typing import Literal
 
 from services.messaging.adapters import metrics
 from services.messaging.adapters.repository import MessagingRepository
-from services.messaging.domain import events
 from services.messaging.domain.commands import EditDraft, SendMessage, StartConversation
 from services.messaging.domain.model import (
     CONVERSATION_NOT_FOUND,
@@ -21,6 +20,7 @@ from services.messaging.domain.model import (
     Sla,
 )
 from services.messaging.domain.sla import reply_deadline
+from shared.contracts import messaging as events
 from shared.kernel.errors import Forbidden, NotFound
 from shared.kernel.principals import Patient, Principal, Staff
 from shared.messaging.events import ReceivedEvent

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.notifications.domain import events
 from services.notifications.domain.model import PlanRecipient
 from services.notifications.service_layer import handlers as h
+from shared.contracts import notifications as events
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.runtime import Runtime
 

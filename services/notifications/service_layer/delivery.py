@@ -14,10 +14,10 @@ from typing import Any
 from services.notifications.adapters.providers import BatchProvider, Outcome, Provider
 from services.notifications.adapters.rate_limit import SharedRateLimit
 from services.notifications.adapters.repository import NotificationsRepository
-from services.notifications.domain import events
 from services.notifications.domain.model import Delivery, InboxItem
 from services.notifications.domain.policy import MAX_ATTEMPTS, backoff, sms_allowed_at
 from services.notifications.domain.templates import MissingVariable, Text, text_for
+from shared.contracts import notifications as events
 from shared.kernel.identity import pseudonym
 from shared.storage.timers import Timer, TimerStore
 from shared.storage.unit_of_work import Transaction, UnitOfWork

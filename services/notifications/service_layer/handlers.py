@@ -10,7 +10,6 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field
 
 from services.notifications.adapters.repository import NotificationsRepository
-from services.notifications.domain import events
 from services.notifications.domain.model import (
     Announcement,
     Banner,
@@ -21,6 +20,7 @@ from services.notifications.domain.model import (
     Preferences,
 )
 from services.notifications.service_layer.delivery import Deliverer
+from shared.contracts import notifications as events
 from shared.kernel.errors import Forbidden, NotFound
 from shared.kernel.principals import Staff
 from shared.kernel.roles import Role

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 
-from shared.messaging.events import Event, Topic
-
 RETENTION_LIMIT = timedelta(days=730)
-RETENTION_TOPIC = Topic(
-    name="careplan.retention.v1", partitions=6, description="Retention deadlines, exports and purges, keyed by plan id."
-)
 
 
 class RetentionSchedule(BaseModel):
@@ -34,28 +29,6 @@ class RetentionSchedule(BaseModel):
             limit_at=started_at + RETENTION_LIMIT,
             status="active",
         )
-
-
-class RetentionLimitReached(Event):
-    """Day 730 of a plan has come: it must be ended and purged now."""
-
-    ce_type: ClassVar[str] = "se.careplan.retention.limit_reached.v1"
-    topic: ClassVar[Topic] = RETENTION_TOPIC
-    plan_id: str
-    unit_id: str
-    limit_at: datetime
-
-
-class PurgeReminderDue(Event):
-    """The plan will be ended and purged in `days_left` days: the patient and the responsible therapist
-    are reminded (by the notifications service)."""
-
-    ce_type: ClassVar[str] = "se.careplan.retention.purge_reminder_due.v1"
-    topic: ClassVar[Topic] = RETENTION_TOPIC
-    plan_id: str
-    unit_id: str
-    days_left: int
-    limit_at: datetime
 
 
 class PlanStartedView(BaseModel):

@@ -5,13 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.retention.adapters.repository import ScheduleRepository
-from services.retention.domain.model import (
-    PlanEndedView,
-    PlanStartedView,
-    PurgeReminderDue,
-    RetentionLimitReached,
-    RetentionSchedule,
-)
+from services.retention.domain.model import PlanEndedView, PlanStartedView, RetentionSchedule
+from shared.contracts.retention import PurgeReminderDue, RetentionLimitReached
 from shared.messaging.events import ReceivedEvent
 from shared.storage.timers import Timer, TimerStore
 from shared.storage.unit_of_work import Transaction
