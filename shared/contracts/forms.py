@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic, declare_topic
 
 FORMS_TOPIC = declare_topic(
@@ -124,3 +125,10 @@ class ActivityMissed(FormsEvent):
     ce_type: ClassVar[str] = "se.careplan.forms.activity_missed.v1"
     activity_plan_id: str
     occasion: datetime
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The forms service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("forms")
+    topic: ClassVar[Topic] = FORMS_TOPIC

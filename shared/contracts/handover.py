@@ -1,5 +1,10 @@
-"""Events the handover service publishes (topic `careplan.handover.v1`, keyed by plan id)."""
+"""The contract of the handover service: topic `careplan.handover.v1`, keyed by plan id."""
 
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Topic, declare_topic
 
 HANDOVER_TOPIC = declare_topic(
@@ -9,3 +14,10 @@ HANDOVER_TOPIC = declare_topic(
         description="Handover requested/accepted/declined/completed, keyed by plan id.",
     )
 )
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The handover service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("handover")
+    topic: ClassVar[Topic] = HANDOVER_TOPIC

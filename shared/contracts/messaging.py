@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic, declare_topic
 
 MESSAGING_TOPIC = declare_topic(
@@ -81,3 +82,10 @@ class SlaMet(MessagingEvent):
 class ConversationDeleted(MessagingEvent):
     ce_type: ClassVar[str] = "se.careplan.messaging.conversation_deleted.v1"
     deleted_at: datetime
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The messaging service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("messaging")
+    topic: ClassVar[Topic] = MESSAGING_TOPIC

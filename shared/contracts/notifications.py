@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from services.notifications.domain.model import FanoutRecipient
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import DEAD_LETTER_TOPIC, Event, Topic
 
 NOTIFICATIONS_TOPIC = Topic(
@@ -93,3 +94,10 @@ class DeliveriesDue(Event):
     key_field: ClassVar[str] = "key"
     key: str
     delivery_ids: list[str]
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The notifications service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("notifications")
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC

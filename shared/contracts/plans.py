@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic
 
 PLANS_TOPIC = Topic(
@@ -81,3 +82,10 @@ class PageCommentAdded(PlanEvent):
     ce_type: ClassVar[str] = "se.careplan.plan.page_comment_added.v1"
     comment_id: str
     page_id: str
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The plans service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("plans")
+    topic: ClassVar[Topic] = PLANS_TOPIC

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
+from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic
 
 RETENTION_TOPIC = Topic(
@@ -32,3 +35,44 @@ class PurgeReminderDue(Event):
     unit_id: str
     days_left: int
     limit_at: datetime
+
+
+class PurgeReceipt(PurgeReceiptBase):
+    """The retention service deleted the plan's personal data (an answer to `purge_requested`)."""
+
+    ce_type: ClassVar[str] = receipt_type("retention")
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+
+
+class PurgeRequested(Event):
+    """Every service must delete all personal data of the plan and answer with its purge receipt.
+    Sent again (same `purge_id`, higher `attempt`) to services whose receipt is missing."""
+
+    ce_type: ClassVar[str] = "se.careplan.retention.purge_requested.v1"
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+    plan_id: str
+    purge_id: str
+    requested_at: datetime
+    attempt: int = 1
+    services: list[str] = Field(description="The services asked this time (those whose receipt is missing).")
+
+
+class PlanPurged(Event):
+    """Every service's receipt is in: nothing personal of the plan is left on the platform."""
+
+    ce_type: ClassVar[str] = "se.careplan.retention.plan_purged.v1"
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+    plan_id: str
+    purge_id: str
+    purged_at: datetime
+    forced: bool = False
+
+
+class PlanExported(Event):
+    """The plan's export for the journal is ready (a reference: no content)."""
+
+    ce_type: ClassVar[str] = "se.careplan.retention.plan_exported.v1"
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+    plan_id: str
+    export_id: str
+    exported_at: datetime
