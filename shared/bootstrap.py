@@ -19,6 +19,7 @@ from shared.observability.telemetry import configure_logging
 from shared.runtime import Runtime
 from shared.settings import PlatformSettings
 from shared.storage.timers import TimerHandler, TimerRunner
+from shared.web.body_limit import BodyLimitMiddleware
 from shared.web.middleware import RequestMetricsMiddleware
 from shared.web.openapi import install_openapi
 from shared.web.probes import add_audit_route, add_probes
@@ -54,9 +55,22 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
         clock=runtime.clock,
         poll_seconds=settings.timer_poll_seconds,
     )
+    app = FastAPI(
+        title=spec.title, description=spec.description, version="1.0.0", lifespan=_lifespan(spec, runtime, timer_runner)
+    )
+    app.state.runtime = runtime
+    app.state.verifier = runtime.verifier
+    app.state.service = service
+    app.state.timer_runner = timer_runner
+    _add_http_edge(app, runtime, spec)
+    return app
+
+
+def _lifespan(spec: ServiceSpec, runtime: Runtime, timer_runner: TimerRunner) -> Callable[[FastAPI], Any]:
+    """Indexes, the broker, and the outbox relay and timer runner for as long as the app runs."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(
             runtime.audit.ensure_indexes(), runtime.timers.ensure_indexes(), runtime.outbox_relay.ensure_indexes()
         )
@@ -75,14 +89,15 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
             await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.close()
 
-    app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan)
-    app.state.runtime = runtime
-    app.state.verifier = runtime.verifier
-    app.state.service = service
-    app.state.timer_runner = timer_runner
+    return lifespan
+
+
+def _add_http_edge(app: FastAPI, runtime: Runtime, spec: ServiceSpec) -> None:
+    """Errors as problem details, the OpenAPI document, limits, metrics, probes, routes and tracing."""
     install_problem_handlers(app)
     install_openapi(app)
-    app.add_middleware(RequestMetricsMiddleware, service=settings.service_name)
+    app.add_middleware(RequestMetricsMiddleware, service=runtime.settings.service_name)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.http_max_body_bytes)
     add_probes(app, runtime)
     add_audit_route(app, runtime)
     for router in spec.routers:
@@ -90,4 +105,3 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=runtime.tracer_provider, excluded_urls="livez,readyz,metrics"
     )
-    return app

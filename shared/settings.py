@@ -28,7 +28,11 @@ class PlatformSettings(BaseSettings):
     auth_public_key: str | None = Field(default=None, description="PEM public key text (instead of the file).")
     auth_audience: str = "careplan"
     auth_issuer: str = "careplan-dev"
-    auth_algorithms: list[str] = ["EdDSA", "ES256", "RS256"]
+    auth_algorithms: list[str] | None = Field(
+        default=None,
+        description="Accepted token algorithms; by default those the configured key can verify "
+        "(listing one the key cannot verify is refused at start).",
+    )
     audit_pepper: str = Field(
         default="careplan-dev-pepper",
         min_length=8,
@@ -38,6 +42,9 @@ class PlatformSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     clock_offset_seconds: float = Field(
         default=0.0, description="Dev/test only: shift this service's clock (durable timers, SLA) forward."
+    )
+    http_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body accepted; larger ones answer 413."
     )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     timer_poll_seconds: float = Field(default=1.0, gt=0)

@@ -10,6 +10,7 @@ import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
@@ -54,30 +55,52 @@ def issue_token(
     return jwt.encode(claims, key, algorithm="EdDSA")
 
 
+def algorithms_for(key: object) -> list[str]:
+    """The asymmetric JWT algorithms a public key can verify (never 'none' or HMAC)."""
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return ["EdDSA"]
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        by_curve = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512", "secp256k1": "ES256K"}
+        return [by_curve[key.curve.name]] if key.curve.name in by_curve else []
+    if isinstance(key, rsa.RSAPublicKey):
+        return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
+    return []
+
+
 class TokenVerifier:
     """Verifies bearer tokens against one public key."""
 
-    def __init__(self, public_key_pem: str, *, audience: str, issuer: str, algorithms: list[str]) -> None:
-        forbidden = {a for a in algorithms if a.lower() == "none" or a.upper().startswith("HS")}
-        if forbidden:
-            raise ValueError(f"AUTH_ALGORITHMS may not contain symmetric or 'none' algorithms: {sorted(forbidden)}")
-        self._key = serialization.load_pem_public_key(public_key_pem.encode())
+    def __init__(self, public_key_pem: str, *, audience: str, issuer: str, algorithms: list[str] | None = None) -> None:
+        key = serialization.load_pem_public_key(public_key_pem.encode())
+        verifiable = algorithms_for(key)
+        if not verifiable:
+            raise ValueError(f"AUTH_PUBLIC_KEY: a {type(key).__name__} cannot verify tokens (use Ed25519, EC or RSA)")
+        chosen = list(algorithms) if algorithms else verifiable
+        unusable = sorted(set(chosen) - set(verifiable))
+        if unusable:
+            raise ValueError(
+                f"AUTH_ALGORITHMS lists algorithms the configured key cannot verify: {unusable} "
+                f"(this key verifies {verifiable})"
+            )
+        self._key = key
         self._audience = audience
         self._issuer = issuer
-        self._algorithms = algorithms
+        self.algorithms = chosen
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
-                self._key,  # type: ignore[arg-type]
-                algorithms=self._algorithms,
+                self._key,  # type: ignore[arg-type]  # only key types algorithms_for accepts get here
+                algorithms=self.algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": ["exp", "aud", "iss", "sub"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
+        except (TypeError, ValueError) as exc:  # a malformed token the library did not classify
+            raise InvalidToken(f"malformed token ({type(exc).__name__})") from None
         try:
             if claims.get("kind") == "staff":
                 return Staff(

@@ -133,3 +133,40 @@ def test_a_patient_token_with_an_invalid_personnummer_is_refused(keys: tuple[byt
 def test_symmetric_algorithms_cannot_be_configured(keys: tuple[bytes, bytes]) -> None:
     with pytest.raises(ValueError, match="HS256"):
         TokenVerifier(keys[1].decode(), audience="a", issuer="i", algorithms=["EdDSA", "HS256"])
+
+
+def _foreign_token(algorithm: str) -> str:
+    """A well-formed token signed with another key of the given algorithm's family."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if algorithm.startswith("RS")
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    claims = {
+        "sub": "SE2321000016-A1",
+        "kind": "staff",
+        "unit": "SE2321000016-U1",
+        "roles": ["therapist"],
+        "aud": "careplan",
+        "iss": "careplan-dev",
+        "exp": 4_102_444_800,
+    }
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
+def test_a_token_in_an_algorithm_the_key_cannot_verify_is_invalid_not_a_crash(
+    keys: tuple[bytes, bytes], algorithm: str
+) -> None:
+    # Once a 500 on every service: PyJWT raised TypeError when RS256/ES256 met the Ed25519 key.
+    default = TokenVerifier(keys[1].decode(), audience="careplan", issuer="careplan-dev")
+    assert default.algorithms == ["EdDSA"]
+    with pytest.raises(InvalidToken):
+        default.verify(_foreign_token(algorithm))
+
+
+def test_algorithms_the_key_cannot_verify_are_refused_at_start(keys: tuple[bytes, bytes]) -> None:
+    with pytest.raises(ValueError, match="RS256"):
+        TokenVerifier(keys[1].decode(), audience="a", issuer="i", algorithms=["EdDSA", "RS256"])
