@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -29,6 +30,8 @@ from shared.storage.unit_of_work import MongoUnitOfWork, Transaction, is_transie
 
 log = logging.getLogger(__name__)
 INBOX_COLLECTION = "inbox"
+TOMBSTONE_COLLECTION = "purged_plans"
+"""Ids of purged plans (written by `shared.purge`); events keyed by one of them are dropped."""
 
 
 class DependencyNotReady(Exception):
@@ -68,6 +71,8 @@ class Subscription:
     payload_model: type[BaseModel]
     handler: Handler
     transactional: bool = True
+    allow_purged: bool = False
+    """Handle the event even when its key is a purged plan's id (the purge saga's own events)."""
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -111,7 +116,14 @@ class EventConsumer:
         self._uow = uow
         self._broker = broker
         self._inbox = uow.db[INBOX_COLLECTION]
+        self._tombstones = uow.db[TOMBSTONE_COLLECTION]
         self._handler_attempts = handler_attempts
+
+    @property
+    def ce_types(self) -> tuple[str, ...]:
+        """The event types this consumer subscribes to, in declaration order (the AsyncAPI document's
+        `receive` operations are derived from it)."""
+        return tuple(self._subscriptions)
 
     def register(self) -> None:
         """Attach this consumer to the broker (at-least-once: offsets commit after processing).
@@ -186,9 +198,10 @@ class EventConsumer:
         inbox_id = f"{self.name}:{event.id}"
         if await self._inbox.find_one({"_id": inbox_id}) is not None:
             return
-        await subscription.handler(payload, event, None)  # type: ignore[arg-type]
+        if subscription.allow_purged or not await self._about_purged_plan(event, None):
+            await subscription.handler(payload, event, None)  # type: ignore[arg-type]
         await self._inbox.update_one(
-            {"_id": inbox_id}, {"$setOnInsert": {"ce_type": event.ce_type, "at": self._uow.clock.now()}}, upsert=True
+            {"_id": inbox_id}, {"$setOnInsert": self._inbox_fields(event, self._uow.clock.now())}, upsert=True
         )
 
     async def _handle_once(
@@ -197,14 +210,27 @@ class EventConsumer:
         inbox_id = f"{self.name}:{event.id}"
         if await self._inbox.find_one({"_id": inbox_id}, session=tx.session) is not None:
             return  # processed before: a redelivery changes nothing
-        for subscription, payload in handlers:  # in declaration order, all in this one transaction
+        purged = not all(s.allow_purged for s, _ in handlers) and await self._about_purged_plan(event, tx.session)
+        for subscription, payload in [] if purged else handlers:  # in declaration order, in this one transaction
             await subscription.handler(payload, event, tx)
         try:
             await self._inbox.insert_one(
-                {"_id": inbox_id, "ce_type": event.ce_type, "at": tx.clock.now()}, session=tx.session
+                {"_id": inbox_id, **self._inbox_fields(event, tx.clock.now())}, session=tx.session
             )
         except DuplicateKeyError:
             raise _AlreadyProcessed from None
+
+    @staticmethod
+    def _inbox_fields(event: ReceivedEvent, now: datetime) -> dict[str, Any]:
+        # The key (normally the plan id) lets a purge delete a plan's inbox records too.
+        return {"ce_type": event.ce_type, "key": event.key, "at": now}
+
+    async def _about_purged_plan(self, event: ReceivedEvent, session: Any) -> bool:
+        """A late event about a purged plan must not re-create any of it: it is recorded and dropped."""
+        if not event.key or await self._tombstones.find_one({"_id": event.key}, {"_id": 1}, session=session) is None:
+            return False
+        log.info("dropped an event of type %s about a purged plan", event.ce_type)
+        return True
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Publish the original record, unchanged, with the reason and its origin in headers."""

@@ -133,3 +133,23 @@ async def test_bad_events_are_dead_lettered_and_consumption_continues(servers: P
 
 async def _equals(value_coroutine: Any, expected: int) -> bool:
     return await value_coroutine == expected
+
+
+async def test_an_event_about_a_purged_plan_is_dropped_and_its_inbox_record_names_the_key(
+    servers: Platform, counting_consumer
+) -> None:
+    topic, db, handled = counting_consumer
+    bootstrap = servers.addresses.kafka_bootstrap_servers
+    await db["purged_plans"].insert_one({"_id": "item-purged", "purge_id": "g1"})
+    late = record_for("item-purged", 7, topic)
+    await send(bootstrap, late)
+    await send(bootstrap, record_for("item-live", 3, topic))
+    await eventually(lambda: _equals(total(db, "item-live"), 3), timeout=30)
+    await eventually(lambda: _inbox_has(db, late.id), timeout=30)
+    assert await total(db, "item-purged") is None and late.id not in handled
+    inbox = await db["inbox"].find_one({"_id": {"$regex": f"{late.id}$"}})
+    assert inbox is not None and inbox["key"] == "item-purged"
+
+
+async def _inbox_has(db: Any, event_id: str) -> bool:
+    return await db["inbox"].find_one({"_id": {"$regex": f"{event_id}$"}}) is not None

@@ -1,0 +1,8 @@
+"""How a service takes part in the purge saga: delete every piece of a plan's personal data it holds,
+keep a tombstone of the plan id (so a late event cannot re-create the plan), and answer retention
+with a purge receipt of counts. See `shared.contracts.purge` for the vocabulary."""
+
+from shared.purge.participant import PlanDataPurger, PurgeParticipant
+from shared.purge.store import MongoPlanPurger, MongoTombstones, Tombstones
+
+__all__ = ["MongoPlanPurger", "MongoTombstones", "PlanDataPurger", "PurgeParticipant", "Tombstones"]
