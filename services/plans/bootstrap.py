@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.plans.adapters.repository import FlagStore, PlanRepository, ProgramRepository
+from services.plans.adapters.repository import MongoFlagStore, MongoPlanRepository, MongoProgramRepository
 from services.plans.entrypoints.consumers import consumers
 from services.plans.entrypoints.routes import router
-from services.plans.service_layer.handlers import PlansService
-from services.plans.service_layer.read_model import FlagProjector
+from services.plans.service_layer.service import PlansService
 from services.plans.settings import PlansSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.ownership.repository import MongoOwnershipRepository
 from shared.runtime import Runtime
 from shared.settings import load_settings
 
 
 def build_service(runtime: Runtime) -> PlansService:
-    return PlansService(runtime.uow, ProgramRepository(runtime.db), PlanRepository(runtime.db), FlagStore(runtime.db))
+    db = runtime.db
+    return PlansService(
+        runtime.uow,
+        MongoProgramRepository(db),
+        MongoPlanRepository(db),
+        MongoFlagStore(db),
+        MongoOwnershipRepository(db),
+    )
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
-    await ProgramRepository(runtime.db).ensure_indexes()
-    await PlanRepository(runtime.db).ensure_indexes()
+    await MongoProgramRepository(runtime.db).ensure_indexes()
+    await MongoPlanRepository(runtime.db).ensure_indexes()
+    await MongoOwnershipRepository(runtime.db).ensure_indexes()
 
 
 SPEC = ServiceSpec(
@@ -30,7 +38,7 @@ SPEC = ServiceSpec(
     description="Programs, plans (modules, sections, steps), the patient's view and the unit lists.",
     routers=[router],
     build=build_service,
-    consumers=lambda runtime, service: consumers(runtime, FlagProjector(service.flags)),
+    consumers=consumers,
     ensure_indexes=ensure_indexes,
 )
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from fhir.resources.R4B.careplan import CarePlan
 
 from launcher.stack import Platform
+from shared.contracts.plans import PLANS_TOPIC, PlanEnded
+from shared.contracts.retention import RETENTION_TOPIC, RetentionLimitReached
 from shared.kernel.roles import Role
+from shared.messaging.events import EventRecord
 from tests.conftest import PROGRAMS_DIR, Tokens, bearer, new_personnummer
-from tests.support.kafka_helpers import find_record, header
+from tests.support.kafka_helpers import eventually, find_record, header, produce
 
 pytestmark = pytest.mark.integration
 BREAST = {"program_id": "min-vardplan-brostcancer", "program_version": "1.0"}
@@ -305,6 +309,35 @@ async def test_ended_plans_move_to_the_ended_list_and_refuse_changes(
         await plans_api.get("/units/me/plans", params={"list": "ended", "page_size": 200}, headers=therapist)
     ).json()
     assert plan["id"] in {r["plan_id"] for r in ended_list["items"]}
+    still_readable = await plans_api.get(f"/plans/{plan['id']}", headers=bearer(tokens.staff(hsa_id="SE2321000016-T9")))
+    assert still_readable.status_code == 200 and still_readable.json()["status"] == "ended"
+    twice = await plans_api.post(f"/plans/{plan['id']}/end", headers=therapist, json={"reason": "completed"})
+    assert twice.status_code == 409 and "ended" in twice.json()["detail"]
+
+
+async def test_a_plan_reaching_the_retention_limit_is_ended_by_the_system(
+    platform: Platform, plans_api: httpx.AsyncClient, tokens: Tokens, published_programs: list[str]
+) -> None:
+    therapist = bearer(tokens.staff())
+    plan = await start_plan(plans_api, tokens.staff())
+    limit = RetentionLimitReached(plan_id=plan["id"], unit_id=plan["unit_id"], limit_at=datetime.now(UTC))
+    message = EventRecord.from_event(limit, source="/careplan/retention", time=datetime.now(UTC)).to_kafka()
+    bootstrap = platform.addresses.kafka_bootstrap_servers
+    await produce(bootstrap, RETENTION_TOPIC.name, message.value, plan["id"].encode(), list(message.headers.items()))
+
+    async def ended() -> bool:
+        view = await plans_api.get(f"/plans/{plan['id']}", headers=therapist)
+        return view.json()["status"] == "ended"
+
+    await eventually(ended)
+    record = await find_record(
+        bootstrap,
+        PLANS_TOPIC.name,
+        lambda r: r.key == plan["id"].encode() and header(r, "ce_type") == PlanEnded.ce_type,
+    )
+    assert json.loads(record.value or b"{}")["reason"] == "limit"
+    refused = await plans_api.post(f"/plans/{plan['id']}/end", headers=therapist, json={})
+    assert refused.status_code == 409
 
 
 async def test_responsible_is_changed_by_a_patient_admin_only(

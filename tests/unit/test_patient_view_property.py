@@ -66,7 +66,7 @@ def test_patient_sees_only_current_modules_and_visible_steps(program: ProgramVer
         if kind == "module":
             module = plan.modules[index % len(plan.modules)]
             with contextlib.suppress(Exception):  # illegal transitions are refused; the plan stays as it was
-                plan.set_module_state(module.id, state, NOW)
+                plan.set_module_state(program, module.id, state, NOW)
         else:
             plan.set_step_visibility(step_ids[index % len(step_ids)], visible)
 
@@ -116,11 +116,11 @@ def test_module_transitions() -> None:
     assert plan.module("m").state is ModuleState.UPCOMING
     for illegal in (ModuleState.COMPLETED, ModuleState.UPCOMING):
         try:
-            plan.set_module_state("m", illegal, NOW)
+            plan.set_module_state(program, "m", illegal, NOW)
             raise AssertionError(f"upcoming → {illegal} must be refused")
         except Exception as exc:  # noqa: BLE001
             assert "cannot go from upcoming" in str(exc)
-    plan.set_module_state("m", ModuleState.CURRENT, NOW)
-    plan.set_module_state("m", ModuleState.COMPLETED, NOW)
-    plan.set_module_state("m", ModuleState.CURRENT, NOW)  # completed → current again: asked anew
+    plan.set_module_state(program, "m", ModuleState.CURRENT, NOW)
+    plan.set_module_state(program, "m", ModuleState.COMPLETED, NOW)
+    plan.set_module_state(program, "m", ModuleState.CURRENT, NOW)  # completed → current again: asked anew
     assert plan.module("m").state is ModuleState.CURRENT

@@ -1,4 +1,4 @@
-"""MongoDB repositories of the plans service."""
+"""MongoDB repositories of the plans service (the ports of `services.plans.service_layer.ports`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from services.plans.domain.flags import Flag
 from services.plans.domain.lists import ListFilter
 from services.plans.domain.plan import Plan, PlanStatus
-from services.plans.domain.program import ProgramVersion
+from services.plans.domain.program import ProgramSummary, ProgramVersion
 from shared.kernel.errors import Conflict
 from shared.storage.documents import from_document, to_document
 from shared.storage.unit_of_work import ConcurrentModification
@@ -23,7 +23,7 @@ READ_MODEL_FIELDS = {"_id", "flags", "last_active_at"}
 """Fields other services' events maintain; a plan save never overwrites them."""
 
 
-class ProgramRepository:
+class MongoProgramRepository:
     """Published program versions; immutable, so they are cached once read."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -66,12 +66,12 @@ class ProgramRepository:
             session=session,
         )
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def catalogue(self) -> list[ProgramSummary]:
         cursor = self._collection.find({}, {"content": 0, "_id": 0}).sort([("program_id", 1), ("version", 1)])
-        return [doc async for doc in cursor]
+        return [ProgramSummary.model_validate(doc) async for doc in cursor]
 
 
-class PlanRepository:
+class MongoPlanRepository:
     """Plans, and the rule 'one active plan per patient, program and unit' as a unique key."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -88,7 +88,6 @@ class PlanRepository:
                 ("started_at", DESCENDING),
             ]
         )
-        await self._plans.create_index([("patient_personnummer", ASCENDING), ("status", ASCENDING)])
         await self._plans.create_index([("unit_id", ASCENDING), ("status", ASCENDING), ("flags.kind", ASCENDING)])
 
     @staticmethod
@@ -119,10 +118,6 @@ class PlanRepository:
         if plan.status is PlanStatus.ENDED:
             await self._active_keys.delete_one({"_id": self._active_key(plan), "plan_id": plan.id}, session=session)
 
-    async def for_patient(self, personnummer: str) -> list[Plan]:
-        cursor = self._plans.find({"patient_personnummer": personnummer}).sort("started_at", DESCENDING)
-        return [from_document(Plan, d) async for d in cursor]  # type: ignore[misc]
-
     async def for_unit(
         self, unit_id: str, *, status: PlanStatus, filters: ListFilter, skip: int, limit: int
     ) -> tuple[list[Plan], int]:
@@ -138,10 +133,11 @@ class PlanRepository:
             query["flags.0"] = {"$exists": filters.flagged}
         total = await self._plans.count_documents(query)
         cursor = self._plans.find(query).sort([("started_at", DESCENDING), ("_id", ASCENDING)]).skip(skip).limit(limit)
-        return [from_document(Plan, d) async for d in cursor], total  # type: ignore[misc]
+        found = [from_document(Plan, d) async for d in cursor]
+        return [plan for plan in found if plan is not None], total
 
 
-class FlagStore:
+class MongoFlagStore:
     """Flags and last activity on plan documents, changed by atomic updates (never lost to a concurrent save)."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:

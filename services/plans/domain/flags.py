@@ -1,16 +1,19 @@
 """The flags on a plan, as the unit lists show them: a read model fed by other services' events.
 
 The plans service never asks another service: each flag is raised and cleared by an event, and
-its key makes raising and clearing idempotent.
+its key makes raising and clearing idempotent. The events are read with narrow readers of their
+own (tolerant readers of the publishers' contracts: only the fields used here).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
+
+from shared.contracts import forms, messaging
 
 
 class FlagKind(StrEnum):
@@ -32,72 +35,77 @@ class Flag(BaseModel):
     raised_at: datetime
 
 
-# -- the contracts of the events that feed the read model (tolerant readers) -----------------
+# -- readers of the events that feed the read model ---------------------------------------------
 
-MESSAGING_TOPIC = "careplan.messaging.v1"
-FORMS_TOPIC = "careplan.forms.v1"
+FEEDING_TOPICS = [messaging.MESSAGING_TOPIC.name, forms.FORMS_TOPIC.name]
 
 
-class MessageSent(BaseModel):
-    """`se.careplan.messaging.message_sent.v1`"""
+class Reader(BaseModel):
+    """A narrow reader of one published event type (`ce_type` from the publisher's contract)."""
 
+    ce_type: ClassVar[str]
     plan_id: str
+
+
+class MessageSent(Reader):
+    ce_type: ClassVar[str] = messaging.MessageSent.ce_type
     conversation_id: str
     sender_kind: Literal["patient", "staff"]
     sent_at: datetime
 
 
-class ConversationRead(BaseModel):
-    """`se.careplan.messaging.conversation_read.v1`"""
-
-    plan_id: str
+class ConversationRead(Reader):
+    ce_type: ClassVar[str] = messaging.ConversationRead.ce_type
     conversation_id: str
     reader_kind: Literal["patient", "staff"]
 
 
-class ReplyDeadline(BaseModel):
-    """`se.careplan.messaging.reply_due_soon.v1` and `se.careplan.messaging.reply_overdue.v1`"""
+class ReplyDeadline(Reader):
+    """A patient's message is about to miss, or missed, its reply deadline."""
 
-    plan_id: str
     conversation_id: str
     message_id: str
     deadline: datetime
 
 
-class SlaMet(BaseModel):
-    """`se.careplan.messaging.sla_met.v1`: a staff reply answered the conversation's open messages."""
+class ReplyDueSoon(ReplyDeadline):
+    ce_type: ClassVar[str] = messaging.ReplyDueSoon.ce_type
 
-    plan_id: str
+
+class ReplyOverdue(ReplyDeadline):
+    ce_type: ClassVar[str] = messaging.ReplyOverdue.ce_type
+
+
+class SlaMet(Reader):
+    """A staff reply answered the conversation's open messages."""
+
+    ce_type: ClassVar[str] = messaging.SlaMet.ce_type
     conversation_id: str
 
 
-class ConversationDeleted(BaseModel):
-    """`se.careplan.messaging.conversation_deleted.v1`: its flags go with it."""
+class ConversationDeleted(Reader):
+    """Its flags go with it."""
 
-    plan_id: str
+    ce_type: ClassVar[str] = messaging.ConversationDeleted.ce_type
     conversation_id: str
 
 
-class FormsFlagRaised(BaseModel):
-    """`se.careplan.forms.flag_raised.v1`"""
-
-    plan_id: str
+class FormsFlagRaised(Reader):
+    ce_type: ClassVar[str] = forms.FlagRaised.ce_type
     flag_id: str
     kind: Literal["result", "inactivity", "missed_activity", "outside_target", "what_matters"]
     raised_at: datetime
 
 
-class FormsFlagHandled(BaseModel):
-    """`se.careplan.forms.flag_handled.v1`"""
-
-    plan_id: str
+class FormsFlagHandled(Reader):
+    ce_type: ClassVar[str] = forms.FlagHandled.ce_type
     flag_id: str
 
 
-class FormSubmitted(BaseModel):
-    """`se.careplan.forms.form_submitted.v1`: counts as patient activity."""
+class FormSubmitted(Reader):
+    """Counts as patient activity."""
 
-    plan_id: str
+    ce_type: ClassVar[str] = forms.FormSubmitted.ce_type
     submitted_at: datetime
 
 

@@ -35,12 +35,16 @@ class PlanRow(BaseModel):
     flags: list[Flag]
 
 
+Rows = list[PlanRow]
+"""(An alias: inside `PlanPage` the name `list` is a field.)"""
+
+
 class PlanPage(BaseModel):
     list: UnitList
     total: int
     page: int
     page_size: int
-    items: list[PlanRow]
+    items: Rows
 
 
 def row(plan: Plan) -> PlanRow:

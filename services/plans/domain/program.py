@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
@@ -87,6 +88,14 @@ class ProgramVersion(BaseModel):
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
 
+    def form_refs(self, module: Module) -> list[str]:
+        """The forms a module's steps refer to, in order."""
+        return [step.content.form_ref for s in module.sections for step in s.steps if step.content.form_ref]
+
+    def page_ids(self) -> set[str]:
+        """Modules and sections: the pages a comment can be written on."""
+        return {m.id for m in self.modules} | {s.id for m in self.modules for s in m.sections}
+
     def step_ids(self) -> set[str]:
         return {step.id for m in self.modules for s in m.sections for step in s.steps}
 
@@ -94,3 +103,23 @@ class ProgramVersion(BaseModel):
         """A fingerprint of the content: re-importing a version is allowed only with the same one."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ProgramSummary(BaseModel):
+    """A published version as the catalogue lists it (no content)."""
+
+    program_id: str
+    version: str
+    title: str
+    kind: str
+    digest: str
+    published_by: str
+    published_at: datetime
+
+
+class ProgramImported(BaseModel):
+    """The answer to a publication: `created` is False when this exact content was already published."""
+
+    program_id: str
+    version: str
+    created: bool

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from services.plans.domain.plan import RETENTION_DAYS, Contact, ModuleState, PageComment, Plan, PlanningEntry
+from services.plans.domain.content import Contact, PageComment, PlanningEntry
+from services.plans.domain.plan import RETENTION_DAYS, ModuleState, Plan
 from services.plans.domain.program import Module, ProgramVersion, StepContent
 
 

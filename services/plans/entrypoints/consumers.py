@@ -1,36 +1,47 @@
-"""Events the plans service consumes: other services' events that feed the unit lists' flags."""
+"""Events the plans service consumes: other services' events that feed the unit lists' flags, and
+the retention service's word that a plan has reached its 730-day limit."""
 
 from __future__ import annotations
 
-from services.plans.domain import flags as contract
+from services.plans.domain import flags
+from services.plans.service_layer.lifecycle import PlanLifecycle
 from services.plans.service_layer.read_model import FlagProjector
-from shared.messaging.consumer import EventConsumer, Subscription
+from services.plans.service_layer.service import PlansService
+from shared.contracts import retention
+from shared.messaging.consumer import EventConsumer, Handler, Subscription
 from shared.runtime import Runtime
 
 
-def consumers(runtime: Runtime, projector: FlagProjector) -> list[EventConsumer]:
-    messaging = "se.careplan.messaging."
-    forms = "se.careplan.forms."
+def flag_subscriptions(projector: FlagProjector) -> list[Subscription]:
+    readers: list[tuple[type[flags.Reader], Handler]] = [
+        (flags.MessageSent, projector.message_sent),
+        (flags.ConversationRead, projector.conversation_read),
+        (flags.ReplyDueSoon, projector.reply_due_soon),
+        (flags.ReplyOverdue, projector.reply_overdue),
+        (flags.SlaMet, projector.sla_met),
+        (flags.ConversationDeleted, projector.conversation_deleted),
+        (flags.FormsFlagRaised, projector.forms_flag_raised),
+        (flags.FormsFlagHandled, projector.forms_flag_handled),
+        (flags.FormSubmitted, projector.form_submitted),
+    ]
+    return [Subscription(reader.ce_type, reader, handler) for reader, handler in readers]
+
+
+def retention_subscriptions(lifecycle: PlanLifecycle) -> list[Subscription]:
+    limit = retention.RetentionLimitReached
+    return [Subscription(limit.ce_type, limit, lifecycle.end_at_retention_limit)]
+
+
+def consumers(runtime: Runtime, service: PlansService) -> list[EventConsumer]:
     return [
         EventConsumer(
-            "plans.flags",
-            [contract.MESSAGING_TOPIC, contract.FORMS_TOPIC],
-            [
-                Subscription(f"{messaging}message_sent.v1", contract.MessageSent, projector.message_sent),
-                Subscription(
-                    f"{messaging}conversation_read.v1", contract.ConversationRead, projector.conversation_read
-                ),
-                Subscription(f"{messaging}reply_due_soon.v1", contract.ReplyDeadline, projector.reply_due_soon),
-                Subscription(f"{messaging}reply_overdue.v1", contract.ReplyDeadline, projector.reply_overdue),
-                Subscription(f"{messaging}sla_met.v1", contract.SlaMet, projector.sla_met),
-                Subscription(
-                    f"{messaging}conversation_deleted.v1", contract.ConversationDeleted, projector.conversation_deleted
-                ),
-                Subscription(f"{forms}flag_raised.v1", contract.FormsFlagRaised, projector.forms_flag_raised),
-                Subscription(f"{forms}flag_handled.v1", contract.FormsFlagHandled, projector.forms_flag_handled),
-                Subscription(f"{forms}form_submitted.v1", contract.FormSubmitted, projector.form_submitted),
-            ],
+            "plans.flags", flags.FEEDING_TOPICS, flag_subscriptions(service.flags), runtime.uow, runtime.broker
+        ),
+        EventConsumer(
+            "plans.retention",
+            [retention.RETENTION_TOPIC.name],
+            retention_subscriptions(service.lifecycle),
             runtime.uow,
             runtime.broker,
-        )
+        ),
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from services.plans.adapters.repository import FlagStore
 from services.plans.domain.flags import (
     ConversationDeleted,
     ConversationRead,
@@ -18,6 +17,7 @@ from services.plans.domain.flags import (
     sla_key,
     unread_key,
 )
+from services.plans.service_layer.ports import FlagRepository
 from shared.messaging.events import ReceivedEvent
 from shared.storage.unit_of_work import Transaction
 
@@ -25,7 +25,7 @@ from shared.storage.unit_of_work import Transaction
 class FlagProjector:
     """One handler per consumed event type; each is idempotent on its own and runs once per event."""
 
-    def __init__(self, flags: FlagStore) -> None:
+    def __init__(self, flags: FlagRepository) -> None:
         self.flags = flags
 
     async def message_sent(self, event: MessageSent, _: ReceivedEvent, tx: Transaction) -> None:
