@@ -58,3 +58,10 @@ class MongoPlanPurger:
             result = await self._db[name].delete_many({field: plan_id}, session=tx.session)
             deleted[name] = result.deleted_count
         return deleted
+
+
+def mongo_participant_parts(
+    db: AsyncDatabase[dict[str, Any]], collections: dict[str, str]
+) -> tuple[MongoPlanPurger, MongoTombstones]:
+    """The purger and tombstones of a service whose plan data lives in `collections` of its database."""
+    return MongoPlanPurger(db, collections), MongoTombstones(db)

@@ -7,8 +7,10 @@ from services.plans.domain import flags
 from services.plans.service_layer.lifecycle import PlanLifecycle
 from services.plans.service_layer.read_model import FlagProjector
 from services.plans.service_layer.service import PlansService
-from shared.contracts import retention
+from shared.contracts import plans, retention
 from shared.messaging.consumer import EventConsumer, Handler, Subscription
+from shared.purge import PurgeParticipant
+from shared.purge.store import mongo_participant_parts
 from shared.runtime import Runtime
 
 
@@ -27,9 +29,18 @@ def flag_subscriptions(projector: FlagProjector) -> list[Subscription]:
     return [Subscription(reader.ce_type, reader, handler) for reader, handler in readers]
 
 
+PLAN_COLLECTIONS = {"plans": "_id", "active_plan_keys": "plan_id"}
+"""Where the plans service keeps a plan's data, and the field naming the plan (for the purge)."""
+
+
 def retention_subscriptions(lifecycle: PlanLifecycle) -> list[Subscription]:
     limit = retention.RetentionLimitReached
     return [Subscription(limit.ce_type, limit, lifecycle.end_at_retention_limit)]
+
+
+def purge_participant(runtime: Runtime) -> PurgeParticipant:
+    purger, tombstones = mongo_participant_parts(runtime.db, PLAN_COLLECTIONS)
+    return PurgeParticipant("plans", purger, tombstones, plans.PurgeReceipt)
 
 
 def consumers(runtime: Runtime, service: PlansService) -> list[EventConsumer]:
@@ -40,7 +51,7 @@ def consumers(runtime: Runtime, service: PlansService) -> list[EventConsumer]:
         EventConsumer(
             "plans.retention",
             [retention.RETENTION_TOPIC.name],
-            retention_subscriptions(service.lifecycle),
+            [*retention_subscriptions(service.lifecycle), *purge_participant(runtime).subscriptions()],
             runtime.uow,
             runtime.broker,
         ),
