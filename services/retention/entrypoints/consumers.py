@@ -1,27 +1,69 @@
-"""Events the retention service consumes (names from the published AsyncAPI contract)."""
+"""Events the retention service consumes, subscribed by their contracts' classes and topics."""
 
 from __future__ import annotations
 
 from services.retention.domain.model import PlanEndedView, PlanStartedView
-from services.retention.service_layer.handlers import RetentionService
+from services.retention.domain.purge import PurgeReceiptView
+from services.retention.service_layer.participant import PurgeRequestedView
+from services.retention.service_layer.services import RetentionServices
+from shared.contracts import forms, handover, messaging, notifications, plans, retention
+from shared.contracts.purge import PURGING_SERVICES, receipt_type
 from shared.messaging.consumer import EventConsumer, Subscription
+from shared.messaging.events import Topic
+from shared.ownership import OwnershipProjector
 from shared.runtime import Runtime
 
-PLANS_TOPIC = "careplan.plans.v1"
-PLAN_STARTED = "se.careplan.plan.started.v1"
-PLAN_ENDED = "se.careplan.plan.ended.v1"
+RECEIPT_TOPICS: dict[str, Topic] = {
+    "plans": plans.PLANS_TOPIC,
+    "messaging": messaging.MESSAGING_TOPIC,
+    "forms": forms.FORMS_TOPIC,
+    "notifications": notifications.NOTIFICATIONS_TOPIC,
+    "retention": retention.RETENTION_TOPIC,
+    "handover": handover.HANDOVER_TOPIC,
+}
+"""Where each purging service publishes its receipt (its own contract's topic)."""
 
 
-def consumers(runtime: Runtime, service: RetentionService) -> list[EventConsumer]:
+def plan_event_subscriptions(services: RetentionServices) -> list[Subscription]:
+    """The ownership copy first (same transaction), then the plan's schedule."""
+    return [
+        *OwnershipProjector(services.stores.projected_ownership()).subscriptions(),
+        Subscription(plans.PlanStarted.ce_type, PlanStartedView, services.schedules.on_plan_started),
+        Subscription(plans.PlanEnded.ce_type, PlanEndedView, services.schedules.on_plan_ended),
+    ]
+
+
+def receipt_subscriptions(services: RetentionServices) -> list[Subscription]:
+    """Every participant's receipt, read with one tolerant reader."""
+    return [Subscription(receipt_type(s), PurgeReceiptView, services.purges.on_receipt) for s in PURGING_SERVICES]
+
+
+def purge_request_subscriptions(services: RetentionServices) -> list[Subscription]:
+    """Retention answers its own purge requests like every other participant."""
+    return [Subscription(retention.PurgeRequested.ce_type, PurgeRequestedView, services.participant.on_purge_requested)]
+
+
+def consumers(runtime: Runtime, services: RetentionServices) -> list[EventConsumer]:
     return [
         EventConsumer(
             "retention.plan-events",
-            [PLANS_TOPIC],
-            [
-                Subscription(PLAN_STARTED, PlanStartedView, service.on_plan_started),
-                Subscription(PLAN_ENDED, PlanEndedView, service.on_plan_ended),
-            ],
+            [plans.PLANS_TOPIC.name],
+            plan_event_subscriptions(services),
             runtime.uow,
             runtime.broker,
-        )
+        ),
+        EventConsumer(
+            "retention.purge-requests",
+            [retention.RETENTION_TOPIC.name],
+            purge_request_subscriptions(services),
+            runtime.uow,
+            runtime.broker,
+        ),
+        EventConsumer(
+            "retention.purge-receipts",
+            sorted({RECEIPT_TOPICS[s].name for s in PURGING_SERVICES}),
+            receipt_subscriptions(services),
+            runtime.uow,
+            runtime.broker,
+        ),
     ]

@@ -1,0 +1,46 @@
+"""The retention service's use-case objects, built together from one set of stores and one policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.retention.service_layer.participant import PurgeParticipant
+from services.retention.service_layer.purges import PurgeCoordinator
+from services.retention.service_layer.schedules import RetentionService
+from services.retention.service_layer.stores import (
+    AUTO_PURGE_TIMER,
+    LIMIT_TIMER,
+    PURGE_RETRY_TIMER,
+    REMINDER_TIMER,
+    RetentionPolicy,
+    Stores,
+)
+from shared.storage.timers import TimerHandler
+from shared.storage.unit_of_work import UnitOfWork
+
+
+@dataclass
+class RetentionServices:
+    """What the routes (`request.app.state.service`), the consumers and the timer runner call."""
+
+    schedules: RetentionService
+    purges: PurgeCoordinator
+    participant: PurgeParticipant
+    stores: Stores
+
+    @classmethod
+    def build(cls, uow: UnitOfWork, stores: Stores, policy: RetentionPolicy) -> RetentionServices:
+        return cls(
+            schedules=RetentionService(uow, stores, policy),
+            purges=PurgeCoordinator(uow, stores, policy),
+            participant=PurgeParticipant(stores),
+            stores=stores,
+        )
+
+    def timer_handlers(self) -> dict[str, TimerHandler]:
+        return {
+            LIMIT_TIMER: self.schedules.on_limit_timer,
+            REMINDER_TIMER: self.schedules.on_reminder_timer,
+            AUTO_PURGE_TIMER: self.purges.on_automatic_purge_timer,
+            PURGE_RETRY_TIMER: self.purges.on_retry_timer,
+        }
