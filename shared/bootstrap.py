@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.clock import Clock
-from shared.messaging.consumer import EventConsumer
+from shared.messaging.consumer import EventConsumer, ensure_inbox_indexes
 from shared.observability.telemetry import configure_logging
 from shared.runtime import Runtime
 from shared.settings import PlatformSettings
@@ -72,7 +72,10 @@ def _lifespan(spec: ServiceSpec, runtime: Runtime, timer_runner: TimerRunner) ->
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(
-            runtime.audit.ensure_indexes(), runtime.timers.ensure_indexes(), runtime.outbox_relay.ensure_indexes()
+            runtime.audit.ensure_indexes(),
+            runtime.timers.ensure_indexes(),
+            runtime.outbox_relay.ensure_indexes(),
+            ensure_inbox_indexes(runtime.db),
         )
         if spec.ensure_indexes:
             await spec.ensure_indexes(runtime)

@@ -34,6 +34,11 @@ TOMBSTONE_COLLECTION = "purged_plans"
 """Ids of purged plans (written by `shared.purge`); events keyed by one of them are dropped."""
 
 
+async def ensure_inbox_indexes(db: Any) -> None:
+    """The inbox is read by id; a purge deletes a plan's records by key."""
+    await db[INBOX_COLLECTION].create_index([("key", 1)])
+
+
 class DependencyNotReady(Exception):
     """The event refers to something this service has not heard of yet (another topic's event is on its
     way): the event is fine, just early. It is retried and redelivered, never dead-lettered."""

@@ -67,6 +67,7 @@ class OutboxRelay:
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("seq", ASCENDING)])
+        await self._collection.create_index([("key", ASCENDING)])  # a purge deletes a plan's pending events
 
     async def run_forever(self) -> None:
         while True:

@@ -81,6 +81,7 @@ class TimerStore:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("slot", ASCENDING)])
         await self._collection.create_index([("claim", ASCENDING)])
+        await self._collection.create_index([("payload.plan_id", ASCENDING)])  # a purge deletes a plan's timers
 
     async def schedule(
         self,
