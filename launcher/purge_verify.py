@@ -1,0 +1,136 @@
+"""`careplan purge verify PLAN_ID`: look everywhere the platform keeps data for what is left of a plan.
+
+It scans every document of every collection of every service's database, every Redis key (name and
+string value), and every record (key, value, headers) of every platform topic for the plan id, the
+patient's personnummer and name, and prints each finding. Two places keep the plan id by design and
+are reported apart, not as findings: the tombstones of purged plans (an id, no personal data) and the
+audit trail (pseudonymised, kept after the purge).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as redis
+from aiokafka import AIOKafkaConsumer
+from bson import json_util
+from pymongo import AsyncMongoClient
+
+KEPT_BY_DESIGN = {"purged_plans", "audit"}
+"""Collections that may name the plan id after a purge (never its personal data). Kafka records keep
+the plan id as their key (a random id, not personal data); their content is checked for identities."""
+
+
+@dataclass
+class Needles:
+    """What to look for: the plan id and, if given, the patient's identity."""
+
+    plan_id: str
+    personal: list[str] = field(default_factory=list)
+
+    def found_in(self, text: str, *, personal_only: bool = False) -> list[str]:
+        wanted = self.personal if personal_only else [self.plan_id, *self.personal]
+        return [w for w in wanted if w and w in text]
+
+
+@dataclass
+class Report:
+    findings: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    scanned: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        counts = ", ".join(f"{k} {v:,}" for k, v in self.scanned.items())
+        head = [f"scanned: {counts}"]
+        kept = [f"kept by design (no personal data): {k}" for k in self.kept]
+        found = [f"FOUND {f}" for f in self.findings] or ["nothing of the plan was found"]
+        return head + kept + found
+
+
+async def scan_mongo(uri: str, databases: Iterable[str], needles: Needles, report: Report) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    try:
+        for name in databases:
+            db = client[name]
+            for collection in await db.list_collection_names():
+                await _scan_collection(db[collection], f"{name}.{collection}", needles, report)
+    finally:
+        await client.close()
+
+
+async def _scan_collection(collection: Any, where: str, needles: Needles, report: Report) -> None:
+    kept_by_design = collection.name in KEPT_BY_DESIGN
+    async for doc in collection.find({}):
+        report.scanned["documents"] = report.scanned.get("documents", 0) + 1
+        text = json_util.dumps(doc, ensure_ascii=False)
+        hits = needles.found_in(text, personal_only=kept_by_design)
+        if hits:
+            report.findings.append(f"mongodb {where} _id={doc.get('_id')!s:.40}: {_describe(hits, needles)}")
+        elif kept_by_design and needles.plan_id in text and where not in report.kept:
+            report.kept.append(where)
+
+
+async def scan_redis(url: str, needles: Needles, report: Report) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        async for key in client.scan_iter(count=500):
+            report.scanned["redis keys"] = report.scanned.get("redis keys", 0) + 1
+            name = key.decode("utf-8", "replace")
+            value = await client.get(key) if await client.type(key) == b"string" else None
+            hits = needles.found_in(name + _text(value))
+            if hits:
+                report.findings.append(f"redis key {name:.60}: {_describe(hits, needles)}")
+    finally:
+        await client.aclose()
+
+
+async def scan_topics(bootstrap: str, topics: list[str], needles: Needles, report: Report) -> None:
+    async for topic, text in _records(bootstrap, topics):
+        report.scanned["kafka records"] = report.scanned.get("kafka records", 0) + 1
+        hits = needles.found_in(text, personal_only=True)
+        if hits:
+            report.findings.append(f"kafka {topic}: {_describe(hits, needles)}")
+        elif needles.plan_id in text and f"kafka {topic} (event keys)" not in report.kept:
+            report.kept.append(f"kafka {topic} (event keys)")
+
+
+async def _records(bootstrap: str, topics: list[str]) -> AsyncIterator[tuple[str, str]]:
+    """Every record of the topics from the beginning, as text (key, value and headers)."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        idle = 0
+        while idle < 3:  # three empty polls in a row: the end of every partition
+            batches = await consumer.getmany(timeout_ms=700, max_records=2000)
+            idle = 0 if batches else idle + 1
+            for records in batches.values():
+                for r in records:
+                    headers = json.dumps([(k, v.decode("utf-8", "replace")) for k, v in r.headers or ()])
+                    parts = [r.key or b"", r.value or b""]
+                    yield r.topic, " ".join(p.decode("utf-8", "replace") for p in parts) + headers
+    finally:
+        await consumer.stop()
+
+
+def _text(value: bytes | str | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value or ""
+
+
+def _describe(hits: list[str], needles: Needles) -> str:
+    return ", ".join("the plan id" if h == needles.plan_id else "the patient's identity" for h in hits)
+
+
+async def verify(endpoints: dict[str, Any], topics: list[str], needles: Needles) -> Report:
+    """Scan the databases, Redis and topics named in `endpoints.json` (the shape `careplan up` writes)."""
+    report = Report()
+    await scan_mongo(endpoints["mongodb_uri"], endpoints["databases"].values(), needles, report)
+    await scan_redis(endpoints["redis_url"], needles, report)
+    await scan_topics(endpoints["kafka_bootstrap_servers"], topics, needles, report)
+    return report
