@@ -4,8 +4,9 @@ Measures, on the embedded SecantusDB (or MONGODB_URI):
   - baseline: raw insert_one and find_one_and_update rates on the same server;
   - the timer store's schedule (insert) rate;
   - the time to fire every overdue timer (arrivals spread over a week, so deadlines spread over
-    days, as in real use) through the real messaging handler (message update, two
-    events into the outbox, timer marked fired, one transaction each), with W concurrent runners;
+    days, as in real use; each message already flagged due soon) through the real messaging handler
+    (ownership and message read, message update, two events into the outbox, timer marked fired,
+    one transaction each), with W concurrent runners;
   - a check that each message was flagged exactly once.
 
     python bench/sla_timers.py --messages 100000 --runners 4
@@ -19,6 +20,7 @@ import os
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +28,24 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from launcher.embedded import EmbeddedServers
-from services.messaging.adapters.repository import MessagingRepository
+from services.messaging.adapters.repository import MongoConversationRepository, MongoMessageRepository
 from services.messaging.domain.model import Message, Sla
-from services.messaging.domain.sla import reply_deadline
-from services.messaging.service_layer.handlers import OVERDUE_TIMER, MessagingService
+from services.messaging.domain.sla import ReplyDeadline, reply_deadline
+from services.messaging.service_layer.service import MessagingService
+from services.messaging.service_layer.sla import OVERDUE_TIMER
 from shared.audit import AuditLog
 from shared.clock import FixedClock
+from shared.contracts.messaging import ReplyOverdue
 from shared.observability.workflow import WorkflowRef
+from shared.ownership import MongoOwnershipRepository, PlanOwnership
+from shared.ownership.repository import OWNERSHIP_COLLECTION
+from shared.storage.documents import to_document
 from shared.storage.timers import PENDING, TimerRunner, TimerStore, slot_of
 from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SPREAD = timedelta(days=7)
+BENCH_UNIT = "SE2321000016-BENCH"
 
 
 def rate(count: int, seconds: float) -> str:
@@ -62,11 +70,12 @@ def arrival(i: int, messages: int) -> datetime:
     return START + timedelta(seconds=i * SPREAD.total_seconds() / messages)
 
 
-def message_document(i: int, deadline: Any) -> dict[str, Any]:
+def message_document(i: int, deadline: ReplyDeadline) -> dict[str, Any]:
     message_id = f"m-{i}"
     sla = Sla(
         due_soon_at=deadline.due_soon_at,
         deadline=deadline.deadline,
+        state="due_soon",  # its due-soon flag was raised on the deadline's morning, as it would have been
         workflow=WorkflowRef(
             kind="reply_sla", workflow_id=message_id, trace_id=uuid.uuid4().hex, span_id=uuid.uuid4().hex[:16]
         ),
@@ -75,7 +84,6 @@ def message_document(i: int, deadline: Any) -> dict[str, Any]:
         id=message_id,
         conversation_id=f"c-{i}",
         plan_id=f"p-{i}",
-        unit_id="SE2321000016-BENCH",
         sender_kind="patient",
         sender_ref="patient",
         text="benchmark",
@@ -84,103 +92,142 @@ def message_document(i: int, deadline: Any) -> dict[str, Any]:
         sent_at=START,
         sla=sla,
     )
-    doc = message.model_dump()
-    doc["_id"] = doc.pop("id")
-    return doc
+    return to_document(message)
 
 
-async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-    db = client[f"bench_sla_{uuid.uuid4().hex[:6]}"]
-    clock = FixedClock(START)
-    uow = MongoUnitOfWork(
-        client,
-        db,
-        clock=clock,
-        source="/careplan/messaging",
-        audit_log=AuditLog(db, service="messaging", pepper="bench-pepper", clock=clock),
-    )
-    store = TimerStore(db, clock)
-    await store.ensure_indexes()
-    repo = MessagingRepository(db)
-    await repo.ensure_indexes()
-    service = MessagingService(uow, repo, store)
+def ownership_document(i: int) -> dict[str, Any]:
+    """Each message's plan, active at the bench unit (the timer handler checks the plan has not ended)."""
+    ownership = PlanOwnership(plan_id=f"p-{i}", unit_id=BENCH_UNIT, patient_personnummer="191212121212")
+    return {"_id": ownership.plan_id, **ownership.model_dump()}
 
-    insert_rate, claim_rate = await baseline(db, schedule_samples)
-    print(
-        f"baseline  insert_one {insert_rate:,.0f}/s   find_one_and_update {claim_rate:,.0f}/s "
-        f"({schedule_samples} ops each)"
-    )
 
+def timer_document(i: int, deadline: ReplyDeadline) -> dict[str, Any]:
+    """A pending overdue timer as `TimerStore.schedule` stores it (inserted in bulk here)."""
+    return {
+        "_id": f"{OVERDUE_TIMER}:m-{i}",
+        "kind": OVERDUE_TIMER,
+        "due_at": deadline.overdue_at,
+        "payload": {"message_id": f"m-{i}"},
+        "status": PENDING,
+        "attempts": 0,
+        "owner": None,
+        "claim": None,
+        "wake_at": deadline.overdue_at,
+        "slot": slot_of(deadline.overdue_at),
+        "created_at": START,
+    }
+
+
+@dataclass
+class Bench:
+    """The database, clock and messaging service under measurement."""
+
+    client: AsyncMongoClient[dict[str, Any]]
+    db: Any
+    clock: FixedClock
+    uow: MongoUnitOfWork
+    store: TimerStore
+    service: MessagingService
+
+    @classmethod
+    async def open(cls, uri: str) -> Bench:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+        db = client[f"bench_sla_{uuid.uuid4().hex[:6]}"]
+        clock = FixedClock(START)
+        audit_log = AuditLog(db, service="messaging", pepper="bench-pepper", clock=clock)
+        uow = MongoUnitOfWork(client, db, clock=clock, source="/careplan/messaging", audit_log=audit_log)
+        store = TimerStore(db, clock)
+        ownership = MongoOwnershipRepository(db)
+        conversations, messages = MongoConversationRepository(db), MongoMessageRepository(db)
+        for indexed in (store, ownership, conversations, messages):
+            await indexed.ensure_indexes()
+        service = MessagingService.create(uow, ownership, conversations, messages, store)
+        return cls(client, db, clock, uow, store, service)
+
+    async def close(self) -> None:
+        await self.client.drop_database(self.db.name)
+        await self.client.close()
+
+
+async def measure_schedule(bench: Bench, samples: int, insert_rate: float) -> None:
     deadline = reply_deadline(START)
     started = time.perf_counter()
-    for i in range(schedule_samples):
-        await store.schedule(f"sample:{i}", "sample", deadline.overdue_at, {})
-    schedule_seconds = time.perf_counter() - started
-    await db["timers"].delete_many({"kind": "sample"})
+    for i in range(samples):
+        await bench.store.schedule(f"sample:{i}", "sample", deadline.overdue_at, {})
+    seconds = time.perf_counter() - started
+    await bench.db["timers"].delete_many({"kind": "sample"})
     print(
-        f"timers    schedule (insert_one, unique key) {rate(schedule_samples, schedule_seconds)}"
-        f"   ratio vs raw insert {schedule_samples / schedule_seconds / insert_rate:.2f}"
+        f"timers    schedule (insert_one, unique key) {rate(samples, seconds)}"
+        f"   ratio vs raw insert {samples / seconds / insert_rate:.2f}"
     )
 
+
+async def set_up_messages(bench: Bench, messages: int, batch: int = 5000) -> datetime:
+    """Open patient messages with pending overdue timers; returns the latest overdue moment."""
     started = time.perf_counter()
-    batch = 5000
     latest = START
     for offset in range(0, messages, batch):
-        count = min(batch, messages - offset)
-        deadlines = [reply_deadline(arrival(offset + i, messages)) for i in range(count)]
+        numbers = range(offset, min(offset + batch, messages))
+        deadlines = [reply_deadline(arrival(i, messages)) for i in numbers]
         latest = max(latest, deadlines[-1].overdue_at)
-        await db["messages"].insert_many([message_document(offset + i, d) for i, d in enumerate(deadlines)])
-        await db["timers"].insert_many(
-            [
-                {
-                    "_id": f"{OVERDUE_TIMER}:m-{offset + i}",
-                    "kind": OVERDUE_TIMER,
-                    "due_at": d.overdue_at,
-                    "payload": {"message_id": f"m-{offset + i}"},
-                    "status": PENDING,
-                    "attempts": 0,
-                    "owner": None,
-                    "claim": None,
-                    "wake_at": d.overdue_at,
-                    "slot": slot_of(d.overdue_at),
-                    "created_at": START,
-                }
-                for i, d in enumerate(deadlines)
-            ]
+        await bench.db["messages"].insert_many(
+            [message_document(i, d) for i, d in zip(numbers, deadlines, strict=True)]
         )
+        await bench.db[OWNERSHIP_COLLECTION].insert_many([ownership_document(i) for i in numbers])
+        await bench.db["timers"].insert_many([timer_document(i, d) for i, d in zip(numbers, deadlines, strict=True)])
     setup = time.perf_counter() - started
     print(
         f"setup     {messages:,} open messages (arrivals over {SPREAD.days} days) with pending overdue timers "
-        f"in {setup:.1f}s ({rate(2 * messages, setup)} documents)"
+        f"in {setup:.1f}s ({rate(3 * messages, setup)} documents)"
     )
+    return latest
 
-    clock.set(latest + timedelta(days=1))  # the clock jumps past every deadline
+
+async def fire_all(bench: Bench, runners: int, claim_rate: float) -> int:
+    handlers = bench.service.sla.timer_handlers()
     workers = [
-        TimerRunner(store, uow, {OVERDUE_TIMER: service.on_overdue}, owner=f"runner-{n}", clock=clock, poll_seconds=0.1)
+        TimerRunner(bench.store, bench.uow, handlers, owner=f"runner-{n}", clock=bench.clock, poll_seconds=0.1)
         for n in range(runners)
     ]
     started = time.perf_counter()
     fired = sum(await asyncio.gather(*(w.fire_due() for w in workers)))
-    fire_seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     print(
-        f"fire      {fired:,} timers fired by {runners} runners in {fire_seconds:.1f}s: "
-        f"{rate(fired, fire_seconds)}   ratio vs raw find_one_and_update {fired / fire_seconds / claim_rate:.2f}"
+        f"fire      {fired:,} timers fired by {runners} runners in {seconds:.1f}s: "
+        f"{rate(fired, seconds)}   ratio vs raw find_one_and_update {fired / seconds / claim_rate:.2f}"
     )
+    return fired
 
-    still_pending = await db["timers"].count_documents({"status": {"$ne": "fired"}})
-    overdue_events = await db[OUTBOX_COLLECTION].count_documents({"ce_type": "se.careplan.messaging.reply_overdue.v1"})
-    distinct = len(
-        await db[OUTBOX_COLLECTION].distinct("data.message_id", {"ce_type": "se.careplan.messaging.reply_overdue.v1"})
-    )
-    flagged = await db["messages"].count_documents({"sla.state": "overdue"})
+
+async def check(bench: Bench, messages: int, fired: int) -> None:
+    """Each message flagged overdue exactly once."""
+    outbox = bench.db[OUTBOX_COLLECTION]
+    still_pending = await bench.db["timers"].count_documents({"status": {"$ne": "fired"}})
+    overdue_events = await outbox.count_documents({"ce_type": ReplyOverdue.ce_type})
+    distinct = len(await outbox.distinct("data.message_id", {"ce_type": ReplyOverdue.ce_type}))
+    flagged = await bench.db["messages"].count_documents({"sla.state": "overdue"})
     print(
         f"check     fired {fired:,} of {messages:,}; not fired {still_pending}; overdue events {overdue_events:,} "
         f"for {distinct:,} distinct messages; messages flagged {flagged:,}; "
         f"lost {messages - distinct}, duplicated {overdue_events - distinct}"
     )
-    await client.drop_database(db.name)
-    await client.close()
+
+
+async def run(uri: str, messages: int, runners: int, schedule_samples: int) -> None:
+    bench = await Bench.open(uri)
+    try:
+        insert_rate, claim_rate = await baseline(bench.db, schedule_samples)
+        print(
+            f"baseline  insert_one {insert_rate:,.0f}/s   find_one_and_update {claim_rate:,.0f}/s "
+            f"({schedule_samples} ops each)"
+        )
+        await measure_schedule(bench, schedule_samples, insert_rate)
+        latest = await set_up_messages(bench, messages)
+        bench.clock.set(latest + timedelta(days=1))  # the clock jumps past every deadline
+        fired = await fire_all(bench, runners, claim_rate)
+        await check(bench, messages, fired)
+    finally:
+        await bench.close()
 
 
 def main() -> None:

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
-from services.messaging.adapters.repository import MessagingRepository
+from services.messaging.adapters.repository import MongoConversationRepository, MongoMessageRepository
 from services.messaging.entrypoints.consumers import consumers
 from services.messaging.entrypoints.routes import router
-from services.messaging.service_layer.handlers import DUE_SOON_TIMER, OVERDUE_TIMER, MessagingService
+from services.messaging.service_layer.service import MessagingService
 from services.messaging.settings import MessagingSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.ownership import MongoOwnershipRepository
 from shared.runtime import Runtime
 from shared.settings import load_settings
 
 
 def build_service(runtime: Runtime) -> MessagingService:
-    return MessagingService(runtime.uow, MessagingRepository(runtime.db), runtime.timers)
+    return MessagingService.create(
+        runtime.uow,
+        MongoOwnershipRepository(runtime.db),
+        MongoConversationRepository(runtime.db),
+        MongoMessageRepository(runtime.db),
+        runtime.timers,
+    )
+
+
+async def ensure_indexes(runtime: Runtime) -> None:
+    await asyncio.gather(
+        MongoOwnershipRepository(runtime.db).ensure_indexes(),
+        MongoConversationRepository(runtime.db).ensure_indexes(),
+        MongoMessageRepository(runtime.db).ensure_indexes(),
+    )
 
 
 SPEC = ServiceSpec(
@@ -25,8 +42,8 @@ SPEC = ServiceSpec(
     build=build_service,
     routers=[router],
     consumers=consumers,
-    timer_handlers=lambda _, service: {DUE_SOON_TIMER: service.on_due_soon, OVERDUE_TIMER: service.on_overdue},
-    ensure_indexes=lambda runtime: MessagingRepository(runtime.db).ensure_indexes(),
+    timer_handlers=lambda _, service: service.sla.timer_handlers(),
+    ensure_indexes=ensure_indexes,
 )
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from launcher.stack import Platform
+from shared.kernel.roles import Role
 from tests.conftest import Tokens, bearer, new_personnummer
 from tests.support.kafka_helpers import eventually, find_record, header
 
@@ -159,6 +160,12 @@ async def test_bad_input_and_access(platform: Platform, tokens: Tokens, publishe
             json={"subject": "x", "text": "y"},
         )
         assert other_patient.status_code == 404
+        publisher = await api.post(  # issue 13: only the patient, therapists and patient admins write
+            f"/plans/{plan_id}/conversations",
+            headers=bearer(tokens.staff(Role.PUBLISHER, unit=MSG_UNIT, hsa_id="SE2321000016-PUB1")),
+            json={"subject": "Hej", "text": "Från utgivaren"},
+        )
+        assert publisher.status_code == 403
 
         # drafts: kept until sent, visible only to their author, deletable
         draft = (await api.post(url, headers=bearer(staff), json={"text": "Utkast", "draft": True})).json()
@@ -185,6 +192,39 @@ async def test_bad_input_and_access(platform: Platform, tokens: Tokens, publishe
         assert (await api.get(f"/plans/{plan_id}/conversations", headers=bearer(staff))).json() == []
         bad_time = await api.get("/sla/due", params={"arrived_at": "yesterday"}, headers=bearer(staff))
         assert bad_time.status_code == 422 and bad_time.json()["field"] == "arrived_at"
+        end_of_time = await api.get(
+            "/sla/due", params={"arrived_at": "9999-12-31T23:00:00-05:00"}, headers=bearer(staff)
+        )
+        assert end_of_time.status_code == 422 and end_of_time.json()["field"] == "arrived_at"
+
+
+async def test_an_ended_plan_is_read_only_but_staff_still_read_it(
+    platform: Platform, tokens: Tokens, published_programs: list[str]
+) -> None:
+    plan_id, personnummer = await new_plan(platform, tokens)
+    patient = tokens.patient(personnummer)
+    staff = tokens.staff(unit=MSG_UNIT, hsa_id="SE2321000016-END1")
+    async with httpx.AsyncClient(base_url=platform.urls["messaging"], timeout=30) as api:
+        first = await patient_writes(api, plan_id, patient)
+        conversation_id = first["conversation_id"]
+        async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as plans:
+            ending = await plans.post(f"/plans/{plan_id}/end", headers=bearer(staff), json={"reason": "completed"})
+            assert ending.status_code == 200, ending.text
+
+        async def refused() -> bool:
+            response = await api.post(
+                f"/conversations/{conversation_id}/messages", headers=bearer(patient), json={"text": "Hallå?"}
+            )
+            assert response.status_code in (201, 409), response.text
+            return response.status_code == 409
+
+        await eventually(refused)
+        new_conversation = await api.post(
+            f"/plans/{plan_id}/conversations", headers=bearer(staff), json={"subject": "s", "text": "t", "draft": True}
+        )
+        assert new_conversation.status_code == 409 and new_conversation.json()["field"] == "plan_id"
+        read = await api.get(f"/conversations/{conversation_id}", headers=bearer(staff))
+        assert read.status_code == 200 and first["id"] in {m["id"] for m in read.json()["messages"]}
 
 
 async def test_sla_timers_survive_a_killed_service_and_fire_once(

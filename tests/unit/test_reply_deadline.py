@@ -71,6 +71,15 @@ def test_naive_timestamps_are_refused() -> None:
         reply_deadline(datetime(2026, 11, 20, 10, 0))
 
 
+@pytest.mark.parametrize(
+    "arrived", ["9999-12-31T10:00:00+01:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"]
+)
+def test_arrivals_at_the_ends_of_the_calendar_are_refused_not_crashed_on(arrived: str) -> None:
+    """Issue 13: year 9999 or 0001 with an offset answered 500 on `/sla/due` (an OverflowError)."""
+    with pytest.raises(ValueError, match="end of the calendar"):
+        reply_deadline(datetime.fromisoformat(arrived))
+
+
 def test_the_cli_prints_the_deadline() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "launcher.cli", "sla", "due", "2026-12-23T10:00:00+01:00"],

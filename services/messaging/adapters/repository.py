@@ -1,82 +1,87 @@
-"""MongoDB repositories of the messaging service."""
+"""MongoDB repositories of the messaging service (the ports in `service_layer/ports.py`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterable
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.messaging.domain.model import Conversation, Message, PlanAccess
+from services.messaging.domain.model import Conversation, Message
 from shared.storage.documents import from_document, to_document
 
-Session = AsyncClientSession | None
+M = TypeVar("M", bound=BaseModel)
 OPEN_SLA_STATES = ["open", "due_soon", "overdue"]
 
 
-class MessagingRepository:
-    """Plans (the access read model), conversations and messages."""
+async def _all(cls: type[M], cursor: AsyncIterable[dict[str, Any]]) -> list[M]:
+    found = []
+    async for doc in cursor:
+        model = from_document(cls, doc)
+        assert model is not None  # a document from a cursor is never None
+        found.append(model)
+    return found
+
+
+class MongoConversationRepository:
+    """Conversations (collection `conversations`)."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.plans = db["plans"]
-        self.conversations = db["conversations"]
-        self.messages = db["messages"]
+        self._collection = db["conversations"]
 
     async def ensure_indexes(self) -> None:
-        await self.conversations.create_index([("plan_id", ASCENDING), ("last_message_at", DESCENDING)])
-        await self.messages.create_index([("conversation_id", ASCENDING), ("created_at", ASCENDING)])
-        await self.messages.create_index(
+        await self._collection.create_index([("plan_id", ASCENDING), ("last_message_at", DESCENDING)])
+
+    async def get(self, conversation_id: str, session: Any = None) -> Conversation | None:
+        return from_document(Conversation, await self._collection.find_one({"_id": conversation_id}, session=session))
+
+    async def add(self, conversation: Conversation, session: Any = None) -> None:
+        await self._collection.insert_one(to_document(conversation), session=session)
+
+    async def save(self, conversation: Conversation, session: Any = None) -> None:
+        await self._collection.replace_one({"_id": conversation.id}, to_document(conversation), session=session)
+
+    async def of_plan(self, plan_id: str, session: Any = None) -> list[Conversation]:
+        cursor = self._collection.find({"plan_id": plan_id, "deleted_at": None}, session=session)
+        return await _all(Conversation, cursor.sort("last_message_at", DESCENDING))
+
+
+class MongoMessageRepository:
+    """Messages and drafts (collection `messages`)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._collection = db["messages"]
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index([("conversation_id", ASCENDING), ("created_at", ASCENDING)])
+        await self._collection.create_index(
             [("conversation_id", ASCENDING), ("sender_kind", ASCENDING), ("sla.state", ASCENDING)]
         )
-
-    # -- plans -------------------------------------------------------------------------------
-    async def plan(self, plan_id: str, session: Session = None) -> PlanAccess | None:
-        doc = await self.plans.find_one({"_id": plan_id}, session=session)
-        return PlanAccess.model_validate(doc) if doc else None
-
-    async def save_plan(self, access: PlanAccess, session: Session) -> None:
-        await self.plans.replace_one(
-            {"_id": access.plan_id}, {"_id": access.plan_id, **access.model_dump()}, upsert=True, session=session
+        await self._collection.create_index(
+            [("plan_id", ASCENDING), ("sender_kind", ASCENDING), ("sla.state", ASCENDING)]
         )
 
-    # -- conversations -----------------------------------------------------------------------
-    async def conversation(self, conversation_id: str, session: Session = None) -> Conversation | None:
-        doc = await self.conversations.find_one({"_id": conversation_id}, session=session)
-        return from_document(Conversation, doc)
+    async def get(self, message_id: str, session: Any = None) -> Message | None:
+        return from_document(Message, await self._collection.find_one({"_id": message_id}, session=session))
 
-    async def add_conversation(self, conversation: Conversation, session: Session) -> None:
-        await self.conversations.insert_one(to_document(conversation), session=session)
+    async def save(self, message: Message, session: Any = None) -> None:
+        await self._collection.replace_one({"_id": message.id}, to_document(message), upsert=True, session=session)
 
-    async def conversations_of(self, plan_id: str) -> list[Conversation]:
-        cursor = self.conversations.find({"plan_id": plan_id, "deleted_at": None}).sort("last_message_at", DESCENDING)
-        return [from_document(Conversation, doc) async for doc in cursor]
+    async def delete(self, message_id: str, session: Any = None) -> None:
+        await self._collection.delete_one({"_id": message_id}, session=session)
 
-    async def update_conversation(self, conversation_id: str, update: dict[str, Any], session: Session) -> None:
-        await self.conversations.update_one({"_id": conversation_id}, update, session=session)
+    async def of_conversation(self, conversation_id: str, session: Any = None) -> list[Message]:
+        cursor = self._collection.find({"conversation_id": conversation_id}, session=session)
+        return await _all(Message, cursor.sort("created_at", ASCENDING))
 
-    # -- messages ----------------------------------------------------------------------------
-    async def message(self, message_id: str, session: Session = None) -> Message | None:
-        return from_document(Message, await self.messages.find_one({"_id": message_id}, session=session))
+    async def unanswered_in(self, conversation_id: str, session: Any = None) -> list[Message]:
+        return await self._unanswered({"conversation_id": conversation_id}, session)
 
-    async def save_message(self, message: Message, session: Session) -> None:
-        await self.messages.replace_one({"_id": message.id}, to_document(message), upsert=True, session=session)
+    async def unanswered_of_plan(self, plan_id: str, session: Any = None) -> list[Message]:
+        return await self._unanswered({"plan_id": plan_id}, session)
 
-    async def delete_message(self, message_id: str, session: Session) -> None:
-        await self.messages.delete_one({"_id": message_id}, session=session)
-
-    async def messages_of(self, conversation_id: str) -> list[Message]:
-        cursor = self.messages.find({"conversation_id": conversation_id}).sort("created_at", ASCENDING)
-        return [from_document(Message, doc) async for doc in cursor]
-
-    async def unanswered_patient_messages(self, conversation_id: str, session: Session) -> list[Message]:
-        cursor = self.messages.find(
-            {
-                "conversation_id": conversation_id,
-                "sender_kind": "patient",
-                "status": "sent",
-                "sla.state": {"$in": OPEN_SLA_STATES},
-            },
-            session=session,
-        )
-        return [from_document(Message, doc) async for doc in cursor]
+    async def _unanswered(self, scope: dict[str, str], session: Any) -> list[Message]:
+        query = {**scope, "sender_kind": "patient", "status": "sent", "sla.state": {"$in": OPEN_SLA_STATES}}
+        return await _all(Message, self._collection.find(query, session=session))

@@ -54,10 +54,15 @@ class ReplyDeadline(BaseModel):
 
 
 def reply_deadline(arrived_at: datetime) -> ReplyDeadline:
+    """When a reply to a patient message that arrived at `arrived_at` is due; ValueError for a naive
+    timestamp or one so near the calendar's ends (year 1 or 9999) that the deadline cannot be told."""
     if arrived_at.tzinfo is None:
         raise ValueError("arrived_at must carry a timezone")
-    local_arrival = arrived_at.astimezone(STOCKHOLM)
-    last_day = add_working_days(local_arrival.date(), REPLY_WORKING_DAYS)
+    try:
+        local_arrival = arrived_at.astimezone(STOCKHOLM)
+        last_day = add_working_days(local_arrival.date(), REPLY_WORKING_DAYS)
+    except OverflowError:
+        raise ValueError("arrived_at is too near the end of the calendar to have a deadline") from None
     return ReplyDeadline(
         arrived_at=local_arrival,
         due_soon_at=datetime.combine(last_day, time(0, 0), tzinfo=STOCKHOLM),

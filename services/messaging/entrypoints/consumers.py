@@ -1,26 +1,22 @@
-"""Events the messaging service consumes: the plans it may carry conversations for."""
+"""Events the messaging service consumes: plans' ownership (who may see a plan) and their end."""
 
 from __future__ import annotations
 
-from services.messaging.domain.model import PlanEndedView, PlanStartedView, ResponsibleChangedView
-from services.messaging.service_layer.handlers import MessagingService
+from services.messaging.service_layer.service import MessagingService
+from shared.contracts import plans
 from shared.messaging.consumer import EventConsumer, Subscription
+from shared.ownership import OwnershipProjector
 from shared.runtime import Runtime
-
-PLANS_TOPIC = "careplan.plans.v1"
 
 
 def consumers(runtime: Runtime, service: MessagingService) -> list[EventConsumer]:
     return [
         EventConsumer(
             "messaging.plan-events",
-            [PLANS_TOPIC],
+            [plans.PLANS_TOPIC.name],
             [
-                Subscription("se.careplan.plan.started.v1", PlanStartedView, service.on_plan_started),
-                Subscription("se.careplan.plan.ended.v1", PlanEndedView, service.on_plan_ended),
-                Subscription(
-                    "se.careplan.plan.responsible_changed.v1", ResponsibleChangedView, service.on_responsible_changed
-                ),
+                *OwnershipProjector(service.ownership).subscriptions(),  # first: the same transaction, in order
+                Subscription(plans.PlanEnded.ce_type, plans.PlanEnded, service.sla.on_plan_ended),
             ],
             runtime.uow,
             runtime.broker,

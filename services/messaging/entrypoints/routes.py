@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.messaging.domain.commands import EditDraft, SendMessage, StartConversation
 from services.messaging.domain.model import Conversation, Message
 from services.messaging.domain.sla import reply_deadline
-from services.messaging.service_layer.handlers import MessagingService
+from services.messaging.service_layer.service import MessagingService
 from shared.kernel.errors import Invalid
 from shared.kernel.principals import Principal, Staff
 from shared.web.dependencies import get_principal, get_service, require_staff
@@ -42,17 +42,27 @@ class DueAnswer(BaseModel):
     summary="Start a conversation with its first message (or a draft of it)",
 )
 async def start_conversation(plan_id: str, command: StartConversation, svc: Service, by: Caller) -> Message:
-    return await svc.start_conversation(plan_id, command, by)
+    return await svc.conversations.start(plan_id, command, by)
 
 
-@router.get("/plans/{plan_id}/conversations", tags=["messages"], response_model=list[Conversation])
+@router.get(
+    "/plans/{plan_id}/conversations",
+    tags=["messages"],
+    response_model=list[Conversation],
+    summary="The plan's conversations, the latest message first, with unread counts for each side",
+)
 async def list_conversations(plan_id: str, svc: Service, by: Caller) -> list[Conversation]:
-    return await svc.conversations(plan_id, by)
+    return await svc.conversations.of_plan(plan_id, by)
 
 
-@router.get("/plans/{plan_id}/unread", tags=["messages"], summary="Unread counts for the caller's side")
+@router.get(
+    "/plans/{plan_id}/unread",
+    tags=["messages"],
+    response_model=dict[str, int],
+    summary="Unread counts for the caller's side: the total and one per conversation id",
+)
 async def unread(plan_id: str, svc: Service, by: Caller) -> dict[str, int]:
-    return await svc.unread(plan_id, by)
+    return await svc.conversations.unread(plan_id, by)
 
 
 @router.get(
@@ -62,13 +72,19 @@ async def unread(plan_id: str, svc: Service, by: Caller) -> dict[str, int]:
     summary="Messages (and the caller's drafts); marks the conversation read for the caller's side",
 )
 async def read_conversation(conversation_id: str, svc: Service, by: Caller) -> ConversationView:
-    conversation, messages = await svc.read_conversation(conversation_id, by)
+    conversation, messages = await svc.conversations.read(conversation_id, by)
     return ConversationView(conversation=conversation, messages=messages)
 
 
-@router.post("/conversations/{conversation_id}/messages", tags=["messages"], status_code=201, response_model=Message)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    tags=["messages"],
+    status_code=201,
+    response_model=Message,
+    summary="Write a message (or a draft) in a conversation",
+)
 async def send_message(conversation_id: str, command: SendMessage, svc: Service, by: Caller) -> Message:
-    return await svc.send_message(conversation_id, command, by)
+    return await svc.conversations.send(conversation_id, command, by)
 
 
 @router.put(
@@ -78,7 +94,7 @@ async def send_message(conversation_id: str, command: SendMessage, svc: Service,
     summary="Edit a draft (a sent message cannot be edited: 403)",
 )
 async def edit_message(conversation_id: str, message_id: str, command: EditDraft, svc: Service, by: Caller) -> Message:
-    return await svc.edit_draft(conversation_id, message_id, command, by)
+    return await svc.drafts.edit(conversation_id, message_id, command, by)
 
 
 @router.post(
@@ -88,7 +104,7 @@ async def edit_message(conversation_id: str, message_id: str, command: EditDraft
     summary="Send a draft",
 )
 async def send_draft(conversation_id: str, message_id: str, svc: Service, by: Caller) -> Message:
-    return await svc.send_draft(conversation_id, message_id, by)
+    return await svc.drafts.send(conversation_id, message_id, by)
 
 
 @router.delete(
@@ -98,7 +114,7 @@ async def send_draft(conversation_id: str, message_id: str, svc: Service, by: Ca
     summary="Delete a draft (a sent message cannot be deleted: 403)",
 )
 async def delete_draft(conversation_id: str, message_id: str, svc: Service, by: Caller) -> Response:
-    await svc.delete_draft(conversation_id, message_id, by)
+    await svc.drafts.delete(conversation_id, message_id, by)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -109,7 +125,7 @@ async def delete_draft(conversation_id: str, message_id: str, svc: Service, by: 
     summary="Delete a conversation (staff; soft, audited)",
 )
 async def delete_conversation(conversation_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> Response:
-    await svc.delete_conversation(conversation_id, by)
+    await svc.conversations.delete(conversation_id, by)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -121,12 +137,15 @@ async def delete_conversation(conversation_id: str, svc: Service, by: Annotated[
 )
 async def sla_due(
     arrived_at: Annotated[str, Query(description="ISO 8601 with offset, e.g. 2026-12-23T10:00:00+01:00")], _: Caller
-) -> Any:
+) -> DueAnswer:
     try:
         moment = datetime.fromisoformat(arrived_at)
     except ValueError:
         raise Invalid("arrived_at is not an ISO 8601 timestamp", field="arrived_at") from None
     if moment.tzinfo is None:
         raise Invalid("arrived_at needs a UTC offset (e.g. +01:00 or Z)", field="arrived_at")
-    deadline = reply_deadline(moment)
+    try:
+        deadline = reply_deadline(moment)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="arrived_at") from None
     return DueAnswer(arrived_at=deadline.arrived_at, due_soon_at=deadline.due_soon_at, deadline=deadline.deadline)
