@@ -39,7 +39,7 @@ class ReplySla:
     async def start(self, message: Message, tx: Transaction) -> None:
         """Schedule the due-soon and overdue timers of a patient message just sent."""
         assert message.sla is not None
-        payload = {"message_id": message.id}
+        payload = {"message_id": message.id, "plan_id": message.plan_id}  # plan_id: a purge finds them
         for kind, due_at in ((DUE_SOON_TIMER, message.sla.due_soon_at), (OVERDUE_TIMER, message.sla.overdue_at)):
             await self.timers.schedule(timer_key(kind, message.id), kind, due_at, payload, session=tx.session)
 

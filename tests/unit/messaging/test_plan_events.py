@@ -38,9 +38,10 @@ FLAG_EVENTS = (events.ReplyDueSoon, events.ReplyOverdue, events.ReplyEscalated)
 
 
 def plans_consumer(world: World) -> EventConsumer:
-    runtime: Any = SimpleNamespace(uow=SimpleNamespace(db=defaultdict(object)), broker=None)
-    [consumer] = consumers(runtime, world.service)
-    return consumer
+    db = defaultdict(object)
+    runtime: Any = SimpleNamespace(uow=SimpleNamespace(db=db), broker=None, db=db)
+    plan_events, _purge = consumers(runtime, world.service)
+    return plan_events
 
 
 async def deliver(world: World, event: Event) -> None:
