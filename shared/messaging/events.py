@@ -28,6 +28,10 @@ class Topic(BaseModel):
     partitions: int = 6
     description: str = ""
     compacted: bool = False
+    retention_ms: int | None = None
+    """How long records are kept (None: the cluster's default); short for topics carrying personal data."""
+    replicas: int | None = None
+    """Replication factor (None: the cluster's default)."""
 
 
 DEAD_LETTER_TOPIC = Topic(
