@@ -4,33 +4,32 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.forms.adapters.repository import FormsRepository
+from services.forms.adapters.stores import ensure_indexes, mongo_stores
 from services.forms.entrypoints import planning_routes, routes
 from services.forms.entrypoints.consumers import consumers
-from services.forms.service_layer.activities import MISSED_TIMER
-from services.forms.service_layer.batteries import OCCASION_TIMER, REMINDER_TIMER
-from services.forms.service_layer.flags import INACTIVITY_TIMER
-from services.forms.service_layer.handlers import MODULE_NOTIFY_TIMER, FormsService
+from services.forms.service_layer.service import FormsService
 from services.forms.settings import FormsSettings
 from shared.bootstrap import ServiceSpec, create_service_app
 from shared.clock import Clock
+from shared.ownership import MongoOwnershipRepository
+from shared.runtime import Runtime
 from shared.settings import load_settings
+
+
+async def _ensure_indexes(runtime: Runtime) -> None:
+    await ensure_indexes(runtime.db)
+    await MongoOwnershipRepository(runtime.db).ensure_indexes()
+
 
 SPEC = ServiceSpec(
     title="Care plan: forms",
     description="Questionnaires, scoring, results over time, form modules, measurement batteries, "
     "activity plans and flags.",
-    build=lambda runtime: FormsService(runtime.uow, FormsRepository(runtime.db), runtime.timers),
+    build=lambda runtime: FormsService(runtime.uow, mongo_stores(runtime.db), runtime.timers),
     routers=[routes.router, planning_routes.router],
     consumers=consumers,
-    timer_handlers=lambda _, service: {
-        MODULE_NOTIFY_TIMER: service.on_module_notify_timer,
-        OCCASION_TIMER: service.batteries.on_occasion_timer,
-        REMINDER_TIMER: service.batteries.on_reminder_timer,
-        INACTIVITY_TIMER: service.flags.on_inactivity_timer,
-        MISSED_TIMER: service.activities.on_missed_timer,
-    },
-    ensure_indexes=lambda runtime: FormsRepository(runtime.db).ensure_indexes(),
+    timer_handlers=lambda _, service: service.timer_handlers(),
+    ensure_indexes=_ensure_indexes,
 )
 
 

@@ -288,3 +288,12 @@ def test_bad_rules_are_refused_at_publish_time(results: list, message: str) -> N
                 "questions": [{"id": "a", "text": "?", "type": "number"}],
             }
         )
+
+
+@pytest.mark.parametrize("answer", [["1"], {"value": "1"}, [], {}, 1, 1.5, True])
+def test_a_single_choice_that_is_not_one_option_value_names_the_question(answer: object) -> None:
+    """Issue 13: a list or an object was `TypeError: unhashable type` (a 500), now a rule broken (a 422)."""
+    form = instrument("phq_9")
+    answers = {f"q{n}": "0" for n in range(1, 10)} | {"q4": answer}
+    [error] = validate_answers(form, answers, complete=True)
+    assert error.question == "q4" and "option" in error.rule

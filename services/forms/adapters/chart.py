@@ -45,48 +45,65 @@ def measurement_chart(measurement: Measurement, points: list[tuple[datetime, flo
     return svg_chart(f"{measurement.title} ({measurement.unit})", bands, points, low, high)
 
 
+class _Frame(NamedTuple):
+    """The plot area and the value scale."""
+
+    low: float
+    high: float
+
+    @property
+    def width(self) -> int:
+        return WIDTH - 2 * MARGIN
+
+    @property
+    def height(self) -> int:
+        return HEIGHT - 2 * MARGIN
+
+    def y(self, value: float) -> float:
+        span = (self.high - self.low) or 1.0
+        return MARGIN + self.height * (1 - (min(max(value, self.low), self.high) - self.low) / span)
+
+
+def _band(frame: _Frame, band: Band) -> list[str]:
+    top, bottom = frame.y(band.max), frame.y(band.min)
+    return [
+        f'<rect class="band" x="{MARGIN}" y="{top:.1f}" width="{frame.width}" height="{bottom - top:.1f}" '
+        f'fill="{band.colour}" fill-opacity="0.25"><title>{escape(band.label)}: '
+        f"{escape(band.explanation)}</title></rect>",
+        f'<text x="{WIDTH - MARGIN + 4}" y="{(top + bottom) / 2:.1f}" font-size="10">{escape(band.label)}</text>',
+    ]
+
+
+def _values(frame: _Frame, points: list[tuple[datetime, float]]) -> list[str]:
+    if not points:
+        return []
+    first, last = points[0][0].timestamp(), points[-1][0].timestamp()
+    width = (last - first) or 1.0
+    coords = [
+        (MARGIN + (frame.width * (t.timestamp() - first) / width if len(points) > 1 else frame.width / 2), frame.y(v))
+        for t, v in points
+    ]
+    line = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
+    parts = [f'<polyline class="values" fill="none" stroke="#1a237e" stroke-width="2" points="{line}"/>']
+    for (x, yy), (moment, value) in zip(coords, points, strict=True):
+        parts.append(
+            f'<circle class="point" cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="#1a237e">'
+            f"<title>{moment.date().isoformat()}: {value:g}</title></circle>"
+        )
+    return parts
+
+
 def svg_chart(title: str, bands: list[Band], points: list[tuple[datetime, float]], low: float, high: float) -> str:
-    span = (high - low) or 1.0
-    plot_w, plot_h = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
-
-    def y(value: float) -> float:
-        return MARGIN + plot_h * (1 - (min(max(value, low), high) - low) / span)
-
+    """Bands behind, the values as a line with a point each (its date and value as a tooltip), an axis."""
+    frame = _Frame(low, high)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
-    for interval in bands:
-        top, bottom = y(interval.max), y(interval.min)
-        parts.append(
-            f'<rect class="band" x="{MARGIN}" y="{top:.1f}" width="{plot_w}" height="{bottom - top:.1f}" '
-            f'fill="{interval.colour}" fill-opacity="0.25"><title>{escape(interval.label)}: '
-            f"{escape(interval.explanation)}</title></rect>"
-        )
-        parts.append(
-            f'<text x="{WIDTH - MARGIN + 4}" y="{(top + bottom) / 2:.1f}" font-size="10">'
-            f"{escape(interval.label)}</text>"
-        )
-    if points:
-        first, last = points[0][0].timestamp(), points[-1][0].timestamp()
-        width = (last - first) or 1.0
-        coords = [
-            (MARGIN + (plot_w * (t.timestamp() - first) / width if len(points) > 1 else plot_w / 2), y(v))
-            for t, v in points
-        ]
-        parts.append(
-            '<polyline class="values" fill="none" stroke="#1a237e" stroke-width="2" points="'
-            + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
-            + '"/>'
-        )
-        for (x, yy), (moment, value) in zip(coords, points, strict=True):
-            parts.append(
-                f'<circle class="point" cx="{x:.1f}" cy="{yy:.1f}" r="4" fill="#1a237e">'
-                f"<title>{moment.date().isoformat()}: {value:g}</title></circle>"
-            )
-    parts.append(
-        f'<line x1="{MARGIN}" y1="{MARGIN + plot_h}" x2="{MARGIN + plot_w}" y2="{MARGIN + plot_h}" '
-        'stroke="#000"/></svg>'
-    )
+    for band in bands:
+        parts += _band(frame, band)
+    parts += _values(frame, points)
+    bottom = MARGIN + frame.height
+    parts.append(f'<line x1="{MARGIN}" y1="{bottom}" x2="{MARGIN + frame.width}" y2="{bottom}" stroke="#000"/></svg>')
     return "".join(parts)

@@ -8,12 +8,18 @@ The patient may register an occasion from its day until `registration_window_day
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from datetime import UTC, date, datetime, time, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.forms.domain.model import Flag
+from shared.contracts import forms as events
+from shared.kernel.errors import Conflict, Invalid
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -30,9 +36,9 @@ class ScheduledTime(BaseModel):
     weekday: Weekday
     time: str = Field(pattern=r"^([01]\d|2[0-3]):(00|30)$", description="HH:00 or HH:30")
 
-    def clock_time(self) -> time:
+    def clock_time(self) -> dt.time:
         hours, minutes = self.time.split(":")
-        return time(int(hours), int(minutes))
+        return dt.time(int(hours), int(minutes))
 
 
 class Measurement(BaseModel):
@@ -103,8 +109,89 @@ class ActivityPlan(ActivityPlanSpec):
     """Raised on every change, so timers scheduled for an earlier revision know they are stale."""
     updated_at: datetime
 
+    @classmethod
+    def new(cls, spec: ActivityPlanSpec, plan_id: str, unit_id: str, now: datetime) -> ActivityPlan:
+        return cls(**spec.model_dump(), id=str(uuid.uuid4()), plan_id=plan_id, unit_id=unit_id, updated_at=now)
+
+    def revised(self, spec: ActivityPlanSpec, now: datetime) -> ActivityPlan:
+        """The plan as changed by staff: a new revision, so timers of the earlier one know they are stale."""
+        return ActivityPlan(
+            **spec.model_dump(),
+            id=self.id,
+            plan_id=self.plan_id,
+            unit_id=self.unit_id,
+            revision=self.revision + 1,
+            updated_at=now,
+        )
+
+    def saved(self, unit_id: str) -> events.ActivityPlanSaved:
+        return events.ActivityPlanSaved(
+            plan_id=self.plan_id,
+            unit_id=unit_id,
+            activity_plan_id=self.id,
+            revision=self.revision,
+            enabled=self.enabled,
+        )
+
     def measurement(self, measurement_id: str) -> Measurement | None:
         return next((m for m in self.measurements if m.id == measurement_id), None)
+
+    def chart_of(self, measurement_id: str, for_patient: bool) -> Measurement | None:
+        """The measurement, if it is charted for this audience."""
+        measurement = self.measurement(measurement_id)
+        if measurement is None or not (measurement.chart_patient if for_patient else measurement.chart_staff):
+            return None
+        return measurement
+
+    def register(self, entry: RegistrationInput, now: datetime) -> Registration:
+        """The patient's registration of an occasion, if it may be made now; Invalid/Conflict naming the field."""
+        if not self.enabled:
+            raise Conflict("this activity plan is not active", field="activity_plan_id")
+        errors = registration_errors(self, entry)
+        if errors:
+            raise Invalid("; ".join(f"{name}: {rule}" for name, rule in errors), field=errors[0][0])
+        if now < self.registration_opens(entry.occasion):
+            raise Conflict("occasion: can not be registered before its day", field="occasion")
+        if now >= self.registration_deadline(entry.occasion):
+            raise Conflict("occasion: the registration window has closed", field="occasion")
+        return Registration(
+            id=occasion_id(self.id, entry.occasion),
+            activity_plan_id=self.id,
+            plan_id=self.plan_id,
+            registered_at=now,
+            **(entry.model_dump() | {"occasion": entry.occasion.astimezone(UTC)}),
+        )
+
+    def outside_target_flags(self, registration: Registration, unit_id: str) -> list[Flag]:
+        """One flag per value outside its target, for measurements that flag that."""
+        return [
+            Flag(
+                id=f"outside_target:{registration.id}:{m.id}",
+                kind="outside_target",
+                plan_id=self.plan_id,
+                unit_id=unit_id,
+                label=m.title,
+                raised_at=registration.registered_at,
+            )
+            for m in self.measurements
+            if m.id in registration.values and m.flag_outside_target and m.outside_target(registration.values[m.id])
+        ]
+
+    def missed(self, occasion: datetime, unit_id: str, now: datetime) -> tuple[events.ActivityMissed, list[Flag]]:
+        """An occasion's window closed unregistered: the event, and a flag if the plan flags misses."""
+        common = {"plan_id": self.plan_id, "unit_id": unit_id}
+        flags = [
+            Flag(
+                id=f"missed_activity:{occasion_id(self.id, occasion)}",
+                kind="missed_activity",
+                label=self.title,
+                raised_at=now,
+                **common,
+            )
+        ]
+        return events.ActivityMissed(**common, activity_plan_id=self.id, occasion=occasion), (
+            flags if self.flag_on_missed else []
+        )
 
     def _occasions_on(self, day: date) -> list[datetime]:
         week = (day - (self.start_date - timedelta(days=self.start_date.weekday()))).days // 7
@@ -131,10 +218,10 @@ class ActivityPlan(ActivityPlanSpec):
     def registration_deadline(self, occasion: datetime) -> datetime:
         """The first moment the occasion can no longer be registered (the day after the window)."""
         last_day = occasion.astimezone(STOCKHOLM).date() + timedelta(days=self.registration_window_days + 1)
-        return datetime.combine(last_day, time(0, 0), tzinfo=STOCKHOLM)
+        return datetime.combine(last_day, dt.time(0, 0), tzinfo=STOCKHOLM)
 
     def registration_opens(self, occasion: datetime) -> datetime:
-        return datetime.combine(occasion.astimezone(STOCKHOLM).date(), time(0, 0), tzinfo=STOCKHOLM)
+        return datetime.combine(occasion.astimezone(STOCKHOLM).date(), dt.time(0, 0), tzinfo=STOCKHOLM)
 
 
 def occasion_id(activity_plan_id: str, occasion: datetime) -> str:
@@ -153,6 +240,20 @@ class Registration(BaseModel):
     values: dict[str, float] = {}
     comment: str | None = None
     registered_at: datetime
+
+    def registered(self, unit_id: str) -> events.ActivityRegistered:
+        return events.ActivityRegistered(
+            plan_id=self.plan_id,
+            unit_id=unit_id,
+            activity_plan_id=self.activity_plan_id,
+            occasion=self.occasion,
+            skipped=self.skipped,
+            registered_at=self.registered_at,
+        )
+
+    def showing(self, measurement_ids: set[str]) -> Registration:
+        """The registration with only these measurements' values."""
+        return self.model_copy(update={"values": {k: v for k, v in self.values.items() if k in measurement_ids}})
 
 
 class RegistrationInput(BaseModel):

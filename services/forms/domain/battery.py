@@ -14,6 +14,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.forms.domain.model import PlanForms
+from shared.contracts import forms as events
+from shared.kernel.errors import Invalid
+from shared.messaging.events import Event
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SCHEDULED_AT = time(9, 0)
 FormId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
@@ -77,6 +82,64 @@ class Battery(BaseModel):
         assert self.start_date is not None and self.interval_days is not None
         day = self.start_date + timedelta(days=self.interval_days * (number - 1))
         return datetime.combine(day, SCHEDULED_AT, tzinfo=STOCKHOLM)
+
+    def require_start_ahead(self, now: datetime) -> None:
+        """A schedule may not start on a day that has passed."""
+        if self.trigger == "schedule" and self.scheduled_occasion_at(1).date() < now.astimezone(STOCKHOLM).date():
+            raise Invalid("start_date: is in the past", field="start_date")
+
+    def next_scheduled_occasion(self, now: datetime) -> int:
+        """The number of the next scheduled occasion still ahead (occasions missed while down are skipped)."""
+        number = self.occasions + 1
+        while number > 1 and self.scheduled_occasion_at(number) <= now:
+            number += 1
+        return number
+
+    @property
+    def live(self) -> bool:
+        return self.stopped_at is None
+
+    def open_occasion(self, plan: PlanForms, unit_id: str, now: datetime, number: int | None = None) -> list[Event]:
+        """Open the next occasion (or occasion `number`): its forms open for the patient, who is told."""
+        self.occasions = number or self.occasions + 1
+        key = self.occasion_key(self.occasions)
+        plan.current_forms[key] = list(self.form_ids)
+        common = {"plan_id": self.plan_id, "unit_id": unit_id}
+        return [
+            events.MeasurementDue(
+                **common,
+                battery_id=self.id,
+                occasion=self.occasions,
+                trigger=self.trigger,
+                form_ids=self.form_ids,
+                due_at=now,
+            ),
+            events.PatientNotificationDue(**common, notification_id=key, reason="form_due", form_ids=self.form_ids),
+        ]
+
+    def reminder(self, plan: PlanForms, unit_id: str, occasion: int, notification_id: str) -> list[Event]:
+        """A reminder of what is still open of an occasion; nothing if the occasion is done."""
+        remaining = plan.current_forms.get(self.occasion_key(occasion))
+        if not self.live or not remaining:
+            return []
+        return [
+            events.PatientNotificationDue(
+                plan_id=self.plan_id,
+                unit_id=unit_id,
+                notification_id=notification_id,
+                reason="reminder",
+                form_ids=remaining,
+            )
+        ]
+
+    def stop(self, plan: PlanForms, unit_id: str, now: datetime) -> list[Event]:
+        """No more occasions or reminders; its open forms close. Stopping it again changes nothing."""
+        if not self.live:
+            return []
+        self.stopped_at = now
+        for number in range(1, self.occasions + 1):
+            plan.current_forms.pop(self.occasion_key(number), None)
+        return [events.BatteryStopped(plan_id=self.plan_id, unit_id=unit_id, battery_id=self.id, stopped_at=now)]
 
 
 class FlagRuleSpec(BaseModel):

@@ -8,7 +8,9 @@ missing answers are either not scorable or prorated; the value is classified int
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from typing import Annotated, Any, Literal
 
@@ -61,6 +63,8 @@ class Question(BaseModel):
     def validate_answer(self, value: Any) -> Any:
         """The answer in canonical form, or ValueError naming the rule broken."""
         if self.type in ("single_choice", "dropdown"):
+            if not isinstance(value, str):  # a list or an object is no option value (and is unhashable)
+                raise ValueError("must be one option value (text)")
             if value not in {o.value for o in self.options}:
                 raise ValueError("is not one of the options")
             return value
@@ -190,3 +194,7 @@ class FormDefinition(BaseModel):
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
+
+    def digest(self) -> str:
+        """The content's fingerprint: publishing the same version again with other content is refused."""
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()

@@ -53,7 +53,7 @@ def evaluate(text: str, values: dict[str, float]) -> float:
     def walk(node: ast.AST) -> float:
         if isinstance(node, ast.Expression):
             return walk(node.body)
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in values:
@@ -67,8 +67,8 @@ def evaluate(text: str, values: dict[str, float]) -> float:
             if isinstance(node.op, ast.Div) and right == 0:
                 raise FormulaError("division by zero")
             return _BINARY[type(node.op)](left, right)
-        if isinstance(node, ast.Call):
-            return float(_FUNCTIONS[node.func.id](*(walk(a) for a in node.args)))  # type: ignore[union-attr]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return float(_FUNCTIONS[node.func.id](*(walk(a) for a in node.args)))
         raise FormulaError(f"unexpected {type(node).__name__}")
 
     result = walk(parse(text))

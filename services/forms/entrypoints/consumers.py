@@ -1,4 +1,5 @@
-"""Events the forms service consumes: plans and their form modules; patients' messages (as activity)."""
+"""Events the forms service consumes: plans (their ownership first, then forms' own state) and
+patients' messages (as activity)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,43 @@ from services.forms.domain.model import (
     PlanEndedView,
     PlanStartedView,
 )
-from services.forms.service_layer.handlers import FormsService
+from services.forms.service_layer.service import FormsService
+from shared.contracts import messaging, plans
 from shared.messaging.consumer import EventConsumer, Subscription
+from shared.ownership import MongoOwnershipRepository, OwnershipProjector
 from shared.runtime import Runtime
 
 
+def plan_subscriptions(projector: OwnershipProjector, service: FormsService) -> list[Subscription]:
+    """The ownership projector's subscriptions first: forms' handlers then see the plan's ownership
+    as of the same event, in the same transaction."""
+    handlers = service.plan_events
+    return [
+        *projector.subscriptions(),
+        Subscription(plans.PlanStarted.ce_type, PlanStartedView, handlers.on_plan_started),
+        Subscription(plans.PlanEnded.ce_type, PlanEndedView, handlers.on_plan_ended),
+        Subscription(plans.ModuleStateChanged.ce_type, ModuleStateChangedView, handlers.on_module_state_changed),
+    ]
+
+
+def messaging_subscriptions(service: FormsService) -> list[Subscription]:
+    return [Subscription(messaging.MessageSent.ce_type, PatientMessageView, service.plan_events.on_patient_message)]
+
+
 def consumers(runtime: Runtime, service: FormsService) -> list[EventConsumer]:
+    projector = OwnershipProjector(MongoOwnershipRepository(runtime.db))
     return [
         EventConsumer(
             "forms.plan-events",
-            ["careplan.plans.v1"],
-            [
-                Subscription("se.careplan.plan.started.v1", PlanStartedView, service.on_plan_started),
-                Subscription("se.careplan.plan.ended.v1", PlanEndedView, service.on_plan_ended),
-                Subscription(
-                    "se.careplan.plan.module_state_changed.v1", ModuleStateChangedView, service.on_module_state_changed
-                ),
-            ],
+            [plans.PLANS_TOPIC.name],
+            plan_subscriptions(projector, service),
             runtime.uow,
             runtime.broker,
         ),
         EventConsumer(
             "forms.messaging-events",
-            ["careplan.messaging.v1"],
-            [
-                Subscription("se.careplan.messaging.message_sent.v1", PatientMessageView, service.on_patient_message),
-            ],
+            [messaging.MESSAGING_TOPIC.name],
+            messaging_subscriptions(service),
             runtime.uow,
             runtime.broker,
         ),

@@ -1,4 +1,4 @@
-"""HTTP routes of the forms service."""
+"""HTTP routes for forms, responses, results and flags: parse the request, dispatch to the service layer."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
-from services.forms.adapters import fhir
 from services.forms.domain.definition import FormDefinition
 from services.forms.domain.model import Flag
 from services.forms.domain.model import Response as FormResponse
-from services.forms.service_layer.handlers import FormsService
-from shared.kernel.principals import Patient, Principal, Staff
+from services.forms.domain.views import Published, ResultsTable
+from services.forms.service_layer.service import FormsService
+from shared.kernel.principals import Principal, Staff
 from shared.kernel.roles import Role
-from shared.web.dependencies import get_principal, get_service, require_patient, require_staff
+from shared.web.dependencies import PatientCaller, get_principal, get_service, require_staff
 
 router = APIRouter()
 Service = Annotated[FormsService, Depends(get_service)]
 Caller = Annotated[Principal, Depends(get_principal)]
+Designer = Annotated[Staff, require_staff(Role.DESIGNER)]
+AnyStaff = Annotated[Staff, require_staff()]
+SVG: dict[int | str, dict[str, Any]] = {200: {"content": {"image/svg+xml": {}}}}
 
 
 class FhirJson(JSONResponse):
@@ -32,56 +35,66 @@ class Answers(BaseModel):
     draft: bool = False
 
 
-@router.post("/forms", tags=["forms"], status_code=201, summary="Publish a form version (designer)")
-async def publish(
-    form: FormDefinition, svc: Service, response: Response, by: Annotated[Staff, require_staff(Role.DESIGNER)]
-) -> dict[str, Any]:
-    created = await svc.publish(form, by)
-    if not created:
+def _created_or_ok(published: Published, response: Response) -> Published:
+    if not published.created:
         response.status_code = status.HTTP_200_OK
-    return {"form_id": form.form_id, "version": form.version, "created": created}
+    return published
+
+
+@router.post(
+    "/forms",
+    tags=["forms"],
+    status_code=201,
+    response_model=Published,
+    summary="Publish a form version (designer); 200 if this very version is published already",
+)
+async def publish(form: FormDefinition, svc: Service, response: Response, by: Designer) -> Published:
+    return _created_or_ok(await svc.definitions.publish(form, by), response)
 
 
 @router.get("/forms/{form_id}", tags=["forms"], response_model=FormDefinition, summary="The latest version")
 async def get_form(form_id: str, svc: Service, _: Caller) -> FormDefinition:
-    return await svc.form(form_id)
+    return await svc.definitions.form(form_id)
 
 
 @router.post(
-    "/forms/fhir", tags=["fhir"], status_code=201, summary="Import a FHIR R4 Questionnaire as a form version (designer)"
+    "/forms/fhir",
+    tags=["fhir"],
+    status_code=201,
+    response_model=Published,
+    summary="Import a FHIR R4 Questionnaire as a form version (designer)",
 )
 async def import_questionnaire(
     resource: dict[str, Any],
     svc: Service,
     response: Response,
-    by: Annotated[Staff, require_staff(Role.DESIGNER)],
+    by: Designer,
     form_id: str | None = None,
     version: int | None = None,
-) -> dict[str, Any]:
-    form, created = await svc.import_questionnaire(resource, form_id, version, by)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return {"form_id": form.form_id, "version": form.version, "created": created}
+) -> Published:
+    return _created_or_ok(await svc.definitions.import_questionnaire(resource, form_id, version, by), response)
 
 
 @router.get(
     "/forms/{form_id}/fhir",
     tags=["fhir"],
     response_class=FhirJson,
+    response_model=dict[str, Any],
     summary="The latest version as a FHIR R4 Questionnaire",
 )
 async def export_questionnaire(form_id: str, svc: Service, _: Caller) -> FhirJson:
-    return FhirJson(fhir.to_questionnaire(await svc.form(form_id)))
+    return FhirJson(await svc.definitions.export_questionnaire(form_id))
 
 
 @router.get(
     "/plans/{plan_id}/forms/{form_id}/responses/{response_id}/fhir",
     tags=["fhir"],
     response_class=FhirJson,
+    response_model=dict[str, Any],
     summary="A response as a FHIR R4 QuestionnaireResponse (audited)",
 )
 async def export_response(plan_id: str, form_id: str, response_id: str, svc: Service, by: Caller) -> FhirJson:
-    return FhirJson(await svc.response_as_fhir(plan_id, form_id, response_id, by))
+    return FhirJson(await svc.responses.as_fhir(plan_id, form_id, response_id, by))
 
 
 @router.post(
@@ -91,42 +104,29 @@ async def export_response(plan_id: str, form_id: str, response_id: str, svc: Ser
     response_model=FormResponse,
     summary="Submit (or save as a draft) an answer to a form",
 )
-async def respond(
-    plan_id: str, form_id: str, body: Answers, svc: Service, by: Annotated[Patient, Depends(require_patient)]
-) -> FormResponse:
-    return await svc.respond(plan_id, form_id, body.answers, draft=body.draft, by=by)
+async def respond(plan_id: str, form_id: str, body: Answers, svc: Service, by: PatientCaller) -> FormResponse:
+    return await svc.responses.respond(plan_id, form_id, body.answers, draft=body.draft, by=by)
 
 
 @router.get(
     "/plans/{plan_id}/forms/{form_id}/results",
     tags=["results"],
-    summary="Results over time as a table, with the intervals' explanations",
+    response_model=ResultsTable,
+    summary="Results over time as a table, with the intervals' explanations (audited)",
 )
-async def results(plan_id: str, form_id: str, svc: Service, by: Caller) -> dict[str, Any]:
-    form, responses = await svc.results(plan_id, form_id, by)
-    rules = [r for r in form.results if isinstance(by, Staff) or r.visible_to_patient]
-    return {
-        "form_id": form.form_id,
-        "title": form.title,
-        "results": [
-            {"result_id": r.id, "title": r.title, "intervals": [i.model_dump() for i in r.intervals]} for r in rules
-        ],
-        "rows": [
-            {"response_id": x.id, "submitted_at": x.submitted_at, "results": [y.model_dump() for y in x.results]}
-            for x in responses
-        ],
-    }
+async def results(plan_id: str, form_id: str, svc: Service, by: Caller) -> ResultsTable:
+    return await svc.results.table(plan_id, form_id, by)
 
 
 @router.get(
     "/plans/{plan_id}/forms/{form_id}/results/{result_id}/chart.svg",
     tags=["results"],
     response_class=RawResponse,
-    responses={200: {"content": {"image/svg+xml": {}}}},
-    summary="Values over time with the interval bands coloured",
+    responses=SVG,
+    summary="Values over time with the interval bands coloured (audited)",
 )
 async def chart(plan_id: str, form_id: str, result_id: str, svc: Service, by: Caller) -> RawResponse:
-    return RawResponse(await svc.chart(plan_id, form_id, result_id, by), media_type="image/svg+xml")
+    return RawResponse(await svc.results.chart(plan_id, form_id, result_id, by), media_type="image/svg+xml")
 
 
 @router.post(
@@ -138,12 +138,12 @@ async def chart(plan_id: str, form_id: str, result_id: str, svc: Service, by: Ca
 async def rescore(
     plan_id: str, form_id: str, svc: Service, by: Annotated[Staff, require_staff(Role.THERAPIST, Role.DESIGNER)]
 ) -> list[FormResponse]:
-    return await svc.rescore(plan_id, form_id, by)
+    return await svc.responses.rescore(plan_id, form_id, by)
 
 
-@router.get("/plans/{plan_id}/flags", tags=["flags"], response_model=list[Flag])
-async def flags(plan_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> list[Flag]:
-    return await svc.flags_of_plan(plan_id, by)
+@router.get("/plans/{plan_id}/flags", tags=["flags"], response_model=list[Flag], summary="The plan's flags (audited)")
+async def flags(plan_id: str, svc: Service, by: AnyStaff) -> list[Flag]:
+    return await svc.flags.of_plan(plan_id, by)
 
 
 @router.post(
@@ -152,5 +152,5 @@ async def flags(plan_id: str, svc: Service, by: Annotated[Staff, require_staff()
     response_model=Flag,
     summary="Acknowledge a flag (e.g. a 'What matters to me?' answer was read)",
 )
-async def handle(flag_id: str, svc: Service, by: Annotated[Staff, require_staff()]) -> Flag:
+async def handle(flag_id: str, svc: Service, by: AnyStaff) -> Flag:
     return await svc.flags.handle(flag_id, by)

@@ -7,198 +7,146 @@ plan's revision, so a change to the schedule leaves the old chain to die out.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from services.forms.adapters.repository import FormsRepository
-from services.forms.domain.activity import (
-    ActivityPlan,
-    ActivityPlanSpec,
-    Registration,
-    RegistrationInput,
-    occasion_id,
-    registration_errors,
-)
-from services.forms.domain.model import Flag, PlanForms
+from services.forms.adapters.chart import measurement_chart
+from services.forms.domain.activity import ActivityPlan, ActivityPlanSpec, Registration, RegistrationInput, occasion_id
+from services.forms.service_layer.access import PlanAccess, PlanTimers
 from services.forms.service_layer.flags import FlagService
-from shared.contracts import forms as events
-from shared.kernel.errors import Conflict, Invalid, NotFound
-from shared.kernel.principals import Patient, Staff
-from shared.storage.timers import Timer, TimerStore
+from services.forms.service_layer.ports import Stores
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.principals import Patient, Principal, Staff
+from shared.storage.timers import Timer
 from shared.storage.unit_of_work import Transaction, UnitOfWork
 
 MISSED_TIMER = "forms.activity_missed"
+NO_SUCH_ACTIVITY_PLAN = "no such activity plan for this plan"
 
 
 class ActivityService:
-    def __init__(self, uow: UnitOfWork, repo: FormsRepository, timers: TimerStore, flags: FlagService) -> None:
+    def __init__(
+        self, uow: UnitOfWork, stores: Stores, access: PlanAccess, timers: PlanTimers, flags: FlagService
+    ) -> None:
         self.uow = uow
-        self.repo = repo
+        self.activities = stores.activities
+        self.plans = stores.plans
+        self.access = access
         self.timers = timers
         self.flags = flags
 
+    async def _activity(self, plan_id: str, activity_plan_id: str, session: Any = None) -> ActivityPlan:
+        activity = await self.activities.get(activity_plan_id, session)
+        if activity is None or activity.plan_id != plan_id:
+            raise NotFound(NO_SUCH_ACTIVITY_PLAN, field="activity_plan_id")
+        return activity
+
     async def save(
-        self, plan: PlanForms, spec: ActivityPlanSpec, by: Staff, activity_plan_id: str | None = None
+        self, plan_id: str, spec: ActivityPlanSpec, by: Staff, activity_plan_id: str | None = None
     ) -> ActivityPlan:
         """Create an activity plan, or change one (a new revision)."""
 
         async def work(tx: Transaction) -> ActivityPlan:
-            revision = 1
-            if activity_plan_id is not None:
-                existing = await self.repo.activity_plan(activity_plan_id, tx.session)
-                if existing is None or existing.plan_id != plan.plan_id:
-                    raise NotFound("no such activity plan for this plan", field="activity_plan_id")
-                revision = existing.revision + 1
-            activity = ActivityPlan(
-                **spec.model_dump(),
-                id=activity_plan_id or str(uuid.uuid4()),
-                plan_id=plan.plan_id,
-                unit_id=plan.unit_id,
-                revision=revision,
-                updated_at=tx.clock.now(),
-            )
-            await self.repo.save_activity_plan(activity, tx.session)
+            ownership = await self.access.writable(plan_id, by, tx.session)
+            now = tx.clock.now()
+            if activity_plan_id is None:
+                activity = ActivityPlan.new(spec, plan_id, ownership.unit_id, now)
+            else:
+                activity = (await self._activity(plan_id, activity_plan_id, tx.session)).revised(spec, now)
+            await self.activities.save(activity, tx.session)
             if activity.enabled:
-                await self._watch_next(activity, tx.clock.now(), tx)
-            tx.publish(
-                events.ActivityPlanSaved(
-                    plan_id=plan.plan_id,
-                    unit_id=plan.unit_id,
-                    activity_plan_id=activity.id,
-                    revision=revision,
-                    enabled=activity.enabled,
-                )
-            )
-            tx.audit(
-                by,
-                "create" if revision == 1 else "update",
-                "activity_plan",
-                activity.id,
-                patient=plan.patient_personnummer,
-                unit_id=plan.unit_id,
-            )
+                await self._watch_next(activity, now, tx)
+            tx.publish(activity.saved(ownership.unit_id))
+            action = "create" if activity.revision == 1 else "update"
+            patient, unit = ownership.patient_personnummer, ownership.unit_id
+            tx.audit(by, action, "activity_plan", activity.id, patient=patient, unit_id=unit)
             return activity
 
         return await self.uow.run(work)
 
-    async def get(self, plan: PlanForms, activity_plan_id: str) -> ActivityPlan:
-        activity = await self.repo.activity_plan(activity_plan_id)
-        if activity is None or activity.plan_id != plan.plan_id:
-            raise NotFound("no such activity plan for this plan", field="activity_plan_id")
+    async def get(self, plan_id: str, activity_plan_id: str, by: Principal) -> ActivityPlan:
+        ownership = await self.access.readable(plan_id, by)
+        activity = await self._activity(plan_id, activity_plan_id)
+        await self.access.audit_read(by, ownership, "activity_plan", activity.id)
         return activity
 
-    async def of_plan(self, plan: PlanForms) -> list[ActivityPlan]:
-        return await self.repo.activity_plans_of(plan.plan_id)
+    async def of_plan(self, plan_id: str, by: Principal) -> list[ActivityPlan]:
+        ownership = await self.access.readable(plan_id, by)
+        found = await self.activities.of_plan(plan_id)
+        await self.access.audit_read(by, ownership, "activity_plan", plan_id)
+        return found
 
     async def register(
-        self, plan: PlanForms, activity_plan_id: str, entry: RegistrationInput, by: Patient
+        self, plan_id: str, activity_plan_id: str, entry: RegistrationInput, by: Patient
     ) -> Registration:
         """The patient registers an occasion (done with values, or skipped) within its window."""
 
         async def work(tx: Transaction) -> Registration:
-            activity = await self.get(plan, activity_plan_id)
-            current = await self.repo.plan(plan.plan_id, tx.session)
-            if current is None or not current.active or not activity.enabled:
-                raise Conflict("this activity plan is not active", field="activity_plan_id")
-            errors = registration_errors(activity, entry)
-            if errors:
-                raise Invalid("; ".join(f"{name}: {rule}" for name, rule in errors), field=errors[0][0])
-            now = tx.clock.now()
-            if now < activity.registration_opens(entry.occasion):
-                raise Conflict("occasion: can not be registered before its day", field="occasion")
-            if now >= activity.registration_deadline(entry.occasion):
-                raise Conflict("occasion: the registration window has closed", field="occasion")
-            registration = Registration(
-                id=occasion_id(activity.id, entry.occasion),
-                activity_plan_id=activity.id,
-                plan_id=plan.plan_id,
-                registered_at=now,
-                **(entry.model_dump() | {"occasion": entry.occasion.astimezone(UTC)}),
-            )
-            if await self.repo.registration(registration.id, tx.session) is not None:
+            ownership = await self.access.writable(plan_id, by, tx.session)
+            activity = await self._activity(plan_id, activity_plan_id, tx.session)
+            registration = activity.register(entry, tx.clock.now())
+            if await self.activities.registration(registration.id, tx.session) is not None:
                 raise Conflict("occasion: is registered already", field="occasion")
-            await self.repo.add_registration(registration, tx.session)
-            await self._flag_outside_target(activity, registration, tx)
-            await self.flags.note_activity(current, now, tx)
-            await self.repo.save_plan(current, tx.session)
-            tx.publish(
-                events.ActivityRegistered(
-                    plan_id=plan.plan_id,
-                    unit_id=plan.unit_id,
-                    activity_plan_id=activity.id,
-                    occasion=entry.occasion,
-                    skipped=entry.skipped,
-                    registered_at=now,
-                )
-            )
-            tx.audit(
-                by,
-                "create",
-                "activity_registration",
-                registration.id,
-                patient=plan.patient_personnummer,
-                unit_id=plan.unit_id,
-            )
+            await self.activities.add_registration(registration, tx.session)
+            for flag in activity.outside_target_flags(registration, ownership.unit_id):
+                await self.flags.raise_flag(flag, tx)
+            plan = await self.access.forms(plan_id, tx.session)
+            await self.flags.note_activity(plan, ownership.unit_id, registration.registered_at, tx)
+            await self.plans.save(plan, tx.session)
+            tx.publish(registration.registered(ownership.unit_id))
+            patient, unit = ownership.patient_personnummer, ownership.unit_id
+            tx.audit(by, "create", "activity_registration", registration.id, patient=patient, unit_id=unit)
             return registration
 
         return await self.uow.run(work)
 
-    async def registrations(self, plan: PlanForms, activity_plan_id: str, for_patient: bool) -> list[Registration]:
-        """The registrations; the patient sees the values of measurements charted for the patient."""
-        activity = await self.get(plan, activity_plan_id)
-        found = await self.repo.registrations_of(activity.id)
-        if not for_patient:
+    async def registrations(self, plan_id: str, activity_plan_id: str, by: Principal) -> list[Registration]:
+        """The registrations (audited); the patient sees only the measurements charted for the patient."""
+        ownership = await self.access.readable(plan_id, by)
+        activity = await self._activity(plan_id, activity_plan_id)
+        found = await self.activities.registrations(activity.id)
+        await self.access.audit_read(by, ownership, "activity_registration", activity.id)
+        if not isinstance(by, Patient):
             return found
-        shown = {m.id for m in activity.measurements if m.chart_patient}
-        return [r.model_copy(update={"values": {k: v for k, v in r.values.items() if k in shown}}) for r in found]
+        return [r.showing({m.id for m in activity.measurements if m.chart_patient}) for r in found]
 
-    async def _flag_outside_target(self, activity: ActivityPlan, registration: Registration, tx: Transaction) -> None:
-        for measurement_id, value in registration.values.items():
-            measurement = activity.measurement(measurement_id)
-            if measurement and measurement.flag_outside_target and measurement.outside_target(value):
-                await self.flags.raise_flag(
-                    Flag(
-                        id=f"outside_target:{registration.id}:{measurement_id}",
-                        kind="outside_target",
-                        plan_id=activity.plan_id,
-                        unit_id=activity.unit_id,
-                        label=measurement.title,
-                        raised_at=registration.registered_at,
-                    ),
-                    tx,
-                )
+    async def chart(self, plan_id: str, activity_plan_id: str, measurement_id: str, by: Principal) -> str:
+        """A measurement over time with its target range (SVG), if it is charted for the caller (audited)."""
+        ownership = await self.access.readable(plan_id, by)
+        activity = await self._activity(plan_id, activity_plan_id)
+        measurement = activity.chart_of(measurement_id, for_patient=isinstance(by, Patient))
+        if measurement is None:
+            raise NotFound(f"no chart of {measurement_id!r} for you", field="measurement_id")
+        found = await self.activities.registrations(activity.id)
+        await self.access.audit_read(by, ownership, "activity_registration", activity.id)
+        return measurement_chart(
+            measurement, [(r.occasion, r.values[measurement_id]) for r in found if measurement_id in r.values]
+        )
 
     # -- missed occasions ----------------------------------------------------------------------
     async def _watch_next(self, activity: ActivityPlan, after: datetime, tx: Transaction) -> None:
         occasion = activity.next_occasion(after)
         await self.timers.schedule(
+            activity.plan_id,
             f"{MISSED_TIMER}:{activity.id}:{activity.revision}:{occasion.isoformat()}",
             MISSED_TIMER,
             activity.registration_deadline(occasion),
             {"activity_plan_id": activity.id, "revision": activity.revision, "occasion": occasion.isoformat()},
-            session=tx.session,
+            tx,
         )
 
     async def on_missed_timer(self, timer: Timer, tx: Transaction) -> None:
-        activity = await self.repo.activity_plan(timer.payload["activity_plan_id"], tx.session)
+        """An occasion's window closed: if unregistered, it is missed (and flagged if the plan says so)."""
+        activity = await self.activities.get(timer.payload["activity_plan_id"], tx.session)
         if activity is None or activity.revision != timer.payload["revision"] or not activity.enabled:
             return  # changed or disabled since: a newer chain watches (or none)
-        plan = await self.repo.plan(activity.plan_id, tx.session)
-        if plan is None or not plan.active:
+        ownership = await self.access.live(activity.plan_id, tx.session)
+        if ownership is None:
             return
         occasion = datetime.fromisoformat(timer.payload["occasion"])
-        if await self.repo.registration(occasion_id(activity.id, occasion), tx.session) is None:
-            common = {"plan_id": plan.plan_id, "unit_id": plan.unit_id}
-            tx.publish(events.ActivityMissed(**common, activity_plan_id=activity.id, occasion=occasion))
-            if activity.flag_on_missed:
-                await self.flags.raise_flag(
-                    Flag(
-                        id=f"missed_activity:{occasion_id(activity.id, occasion)}",
-                        kind="missed_activity",
-                        label=activity.title,
-                        raised_at=tx.clock.now(),
-                        **common,
-                    ),
-                    tx,
-                )
+        if await self.activities.registration(occasion_id(activity.id, occasion), tx.session) is None:
+            missed, flags = activity.missed(occasion, ownership.unit_id, tx.clock.now())
+            tx.publish(missed)
+            for flag in flags:
+                await self.flags.raise_flag(flag, tx)
         await self._watch_next(activity, occasion, tx)
