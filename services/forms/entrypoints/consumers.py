@@ -1,8 +1,9 @@
 """Events the forms service consumes: plans (their ownership first, then forms' own state) and
-patients' messages (as activity)."""
+patients' messages (as activity), and retention's purge requests."""
 
 from __future__ import annotations
 
+from services.forms.adapters.purge import FormsPlanPurger
 from services.forms.domain.model import (
     ModuleStateChangedView,
     PatientMessageView,
@@ -10,9 +11,11 @@ from services.forms.domain.model import (
     PlanStartedView,
 )
 from services.forms.service_layer.service import FormsService
-from shared.contracts import messaging, plans
+from shared.contracts import forms, messaging, plans
+from shared.contracts.retention import RETENTION_TOPIC
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.ownership import MongoOwnershipRepository, OwnershipProjector
+from shared.purge import MongoTombstones, PurgeParticipant
 from shared.runtime import Runtime
 
 
@@ -49,4 +52,15 @@ def consumers(runtime: Runtime, service: FormsService) -> list[EventConsumer]:
             runtime.uow,
             runtime.broker,
         ),
+        EventConsumer(
+            "forms.purge",
+            [RETENTION_TOPIC.name],
+            purge_participant(runtime).subscriptions(),
+            runtime.uow,
+            runtime.broker,
+        ),
     ]
+
+
+def purge_participant(runtime: Runtime) -> PurgeParticipant:
+    return PurgeParticipant("forms", FormsPlanPurger(runtime.db), MongoTombstones(runtime.db), forms.PurgeReceipt)
