@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
-from launcher.loadtest import FanoutTarget, run_fanout
+from launcher.loadtest import FanoutReport, FanoutTarget, run_fanout
 from launcher.stack import Platform, seconds_to_noon_stockholm
 from launcher.topics import create_topics
 from shared.messaging.events import Topic
@@ -103,14 +103,38 @@ def peak_memory_mb(pid: int) -> float:
 
 
 def main() -> None:
+    args = _parse_args()
+    channels = args.channels.split(",")
+    platform = _platform()
+    try:
+        addresses = platform.start_servers()
+        raw = asyncio.run(raw_ceiling(addresses.kafka_bootstrap_servers, args.raw_messages))
+        print(f"(1) raw aiokafka produce+consume   {raw:>10,.0f} msg/s  ({args.raw_messages:,} x {MESSAGE_SIZE} B)")
+        hop = asyncio.run(bare_hop(addresses.kafka_bootstrap_servers, args.hop_messages))
+        print(
+            f"(2) bare faststream hop            {hop:>10,.0f} msg/s  ({args.hop_messages:,} messages, one at a time)"
+        )
+        platform.start_services(("notifications",))
+        target = _fanout_target(platform, addresses.mongodb_uri)
+        report = asyncio.run(run_fanout(target, args.recipients, channels, show_progress=False))
+        _print_fanout(report, channels, raw, hop)
+        print(f"notifications peak memory (VmHWM) {peak_memory_mb(platform.processes['notifications'].pid):,.0f} MB")
+    finally:
+        platform.stop()
+
+
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--channels", default="sms", help="comma-separated: inbox, email, sms")
     parser.add_argument("--raw-messages", type=int, default=100_000)
     parser.add_argument("--hop-messages", type=int, default=20_000)
-    args = parser.parse_args()
-    channels = args.channels.split(",")
-    platform = Platform(
+    return parser.parse_args()
+
+
+def _platform() -> Platform:
+    """Embedded servers in a fresh directory; notifications without rate limits, its clock at noon (SMS hours)."""
+    return Platform(
         Path(tempfile.mkdtemp(prefix="bench-fanout-")),
         mongo_in_memory=True,
         service_overrides={
@@ -121,37 +145,29 @@ def main() -> None:
             }
         },
     )
-    try:
-        addresses = platform.start_servers()
-        raw = asyncio.run(raw_ceiling(addresses.kafka_bootstrap_servers, args.raw_messages))
-        print(f"(1) raw aiokafka produce+consume   {raw:>10,.0f} msg/s  ({args.raw_messages:,} x {MESSAGE_SIZE} B)")
-        hop = asyncio.run(bare_hop(addresses.kafka_bootstrap_servers, args.hop_messages))
-        print(
-            f"(2) bare faststream hop            {hop:>10,.0f} msg/s  ({args.hop_messages:,} messages, one at a time)"
-        )
-        platform.start_services(("notifications",))
-        pid = platform.processes["notifications"].pid
-        target = FanoutTarget(
-            notifications_url=platform.urls["notifications"],
-            mongodb_uri=addresses.mongodb_uri,
-            database="careplan_notifications",
-            sinks_dir=Path(platform.sinks["directory"]),
-            private_key=platform.private_key.read_bytes(),
-        )
-        report = asyncio.run(run_fanout(target, args.recipients, channels, show_progress=False))
-        rate = report.deliveries_per_second
-        print(
-            f"(3) end-to-end fan-out             {rate:>10,.0f} deliveries/s  ({report.recipients:,} recipients, "
-            f"{','.join(channels)}, {report.seconds:.1f}s)"
-        )
-        print(f"ratio_vs_hop {rate / hop:.2f}   ratio_vs_raw {rate / raw:.3f}")
-        print(
-            f"lost {report.lost}   duplicated {report.duplicated}   failed {report.failed}   "
-            f"latency p50 {report.latency_ms.get('p50', 0):,.0f} ms p99 {report.latency_ms.get('p99', 0):,.0f} ms"
-        )
-        print(f"notifications peak memory (VmHWM) {peak_memory_mb(pid):,.0f} MB")
-    finally:
-        platform.stop()
+
+
+def _fanout_target(platform: Platform, mongodb_uri: str) -> FanoutTarget:
+    return FanoutTarget(
+        notifications_url=platform.urls["notifications"],
+        mongodb_uri=mongodb_uri,
+        database="careplan_notifications",
+        sinks_dir=Path(platform.sinks["directory"]),
+        private_key=platform.private_key.read_bytes(),
+    )
+
+
+def _print_fanout(report: FanoutReport, channels: list[str], raw: float, hop: float) -> None:
+    rate = report.deliveries_per_second
+    print(
+        f"(3) end-to-end fan-out             {rate:>10,.0f} deliveries/s  ({report.recipients:,} recipients, "
+        f"{','.join(channels)}, {report.seconds:.1f}s)"
+    )
+    print(f"ratio_vs_hop {rate / hop:.2f}   ratio_vs_raw {rate / raw:.3f}")
+    print(
+        f"lost {report.lost}   duplicated {report.duplicated}   failed {report.failed}   "
+        f"latency p50 {report.latency_ms.get('p50', 0):,.0f} ms p99 {report.latency_ms.get('p99', 0):,.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TypeAlias
 
 from launcher.catalogue import SERVICES
 from launcher.demo import load_demo_data
@@ -20,46 +21,17 @@ from shared.kernel.roles import Role
 from shared.security.tokens import issue_token
 
 DEFAULT_STATE_DIR = Path(".careplan")
+# What add_subparsers() returns: each command adds its parser to it.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _up(args: argparse.Namespace) -> int:
     platform = Platform(args.state_dir.resolve())
-    stop_requested = threading.Event()
-
-    def request_stop(signum: int, _: FrameType | None) -> None:
-        stop_requested.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop_requested = _stop_on_signals()
     try:
-        addresses = platform.start_servers()
-        where = "external" if external_addresses() else "embedded"
-        print(
-            f"{where} servers: kafka {addresses.kafka_bootstrap_servers}, mongodb {addresses.mongodb_uri}, "
-            f"redis {addresses.redis_url}",
-            flush=True,
-        )
-        platform.start_services()
-        for service, url in platform.urls.items():
-            print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
-        if not args.no_demo:
-            created = load_demo_data(platform.urls["plans"], platform.urls["forms"], platform.private_key.read_bytes())
-            print(
-                f"demo data: programs {', '.join(created['programs'])}; forms {', '.join(created['forms'])}; "
-                f"{len(created['plans'])} new plans",
-                flush=True,
-            )
-        print(f"endpoints: {platform.write_endpoints()}", flush=True)
+        _start_platform(platform, load_demo=not args.no_demo)
         print("ready; Ctrl-C stops everything", flush=True)
-        while not stop_requested.wait(1.0):
-            for service, process in platform.processes.items():
-                if process.poll() is not None:
-                    print(
-                        f"{service} exited with code {process.returncode}; stopping\n{platform.log_tail(service)}",
-                        file=sys.stderr,
-                    )
-                    return 1
-        return 0
+        return _supervise(platform, stop_requested)
     except (PlatformError, EmbeddedServerError) as exc:
         print(f"careplan up: {exc}", file=sys.stderr)
         return 1
@@ -67,6 +39,53 @@ def _up(args: argparse.Namespace) -> int:
         print("stopping...", flush=True)
         platform.stop()
         print("stopped", flush=True)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C)."""
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop_requested
+
+
+def _start_platform(platform: Platform, *, load_demo: bool) -> None:
+    """Servers, services, demo data and endpoints.json, printing where everything is."""
+    addresses = platform.start_servers()
+    where = "external" if external_addresses() else "embedded"
+    print(
+        f"{where} servers: kafka {addresses.kafka_bootstrap_servers}, mongodb {addresses.mongodb_uri}, "
+        f"redis {addresses.redis_url}",
+        flush=True,
+    )
+    platform.start_services()
+    for service, url in platform.urls.items():
+        print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
+    if load_demo:
+        created = load_demo_data(platform.urls["plans"], platform.urls["forms"], platform.private_key.read_bytes())
+        print(
+            f"demo data: programs {', '.join(created['programs'])}; forms {', '.join(created['forms'])}; "
+            f"{len(created['plans'])} new plans",
+            flush=True,
+        )
+    print(f"endpoints: {platform.write_endpoints()}", flush=True)
+
+
+def _supervise(platform: Platform, stop_requested: threading.Event) -> int:
+    """Wait for a stop request (0) or for a service process to exit (1, with its log's tail)."""
+    while not stop_requested.wait(1.0):
+        for service, process in platform.processes.items():
+            if process.poll() is not None:
+                print(
+                    f"{service} exited with code {process.returncode}; stopping\n{platform.log_tail(service)}",
+                    file=sys.stderr,
+                )
+                return 1
+    return 0
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -169,7 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where data, logs, traces, keys and endpoints.json live (default: .careplan)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_up(commands)
+    _add_token(commands)
+    _add_sla(commands)
+    _add_loadtest(commands)
+    _add_asyncapi(commands)
+    return parser
 
+
+def _add_up(commands: Commands) -> None:
     up = commands.add_parser(
         "up",
         help="run the whole platform in the foreground",
@@ -181,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load the demo programs and plans")
     up.set_defaults(run=_up)
 
+
+def _add_token(commands: Commands) -> None:
     token = commands.add_parser(
         "token",
         help="print a signed bearer token for local use",
@@ -197,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--issuer", default="careplan-dev")
     token.set_defaults(run=_token)
 
+
+def _add_sla(commands: Commands) -> None:
     sla = commands.add_parser("sla", help="the reply SLA rule", description="Check the 3-working-day reply rule.")
     sla_commands = sla.add_subparsers(dest="sla_command", required=True, metavar="COMMAND")
     due = sla_commands.add_parser(
@@ -210,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("arrived_at", help="ISO 8601 timestamp with offset, e.g. 2026-12-23T10:00:00+01:00")
     due.set_defaults(run=_sla_due)
 
+
+def _add_loadtest(commands: Commands) -> None:
     loadtest = commands.add_parser("loadtest", help="load tests against a running 'careplan up'")
     loadtest_commands = loadtest.add_subparsers(dest="loadtest_command", required=True, metavar="COMMAND")
     fanout = loadtest_commands.add_parser(
@@ -224,10 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     fanout.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the fan-out")
     fanout.set_defaults(run=_loadtest_fanout)
 
+
+def _add_asyncapi(commands: Commands) -> None:
     asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of all topics and events")
     asyncapi.add_argument("--output", "-o", help="write to this file instead of standard output")
     asyncapi.set_defaults(run=_asyncapi)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

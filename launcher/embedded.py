@@ -84,60 +84,10 @@ class EmbeddedServers:
     def start(self, timeout_seconds: float = 60.0) -> ServerAddresses:
         """Start all three and wait until each answers its own protocol."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        logs = self.state_dir / "logs"
         kafka_port, mongo_port, redis_port = free_port(), free_port(), free_port()
-        kafka_url = f"tcp://127.0.0.1:{kafka_port}"
-        self.processes["kafka"] = spawn(
-            [
-                _tansu_binary(),
-                "broker",
-                "--listener-url",
-                kafka_url,
-                "--advertised-listener-url",
-                kafka_url,
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            log_path=logs / "tansu.log",
-            env=_server_env(),
-        )
-        mongo_path = ":memory:" if self.mongo_in_memory else str(self.state_dir / "mongo")
-        self.processes["mongodb"] = spawn(
-            [
-                *_secantusd_command(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(mongo_port),
-                "--storage-path",
-                mongo_path,
-                "--log-level",
-                "WARNING",
-            ],
-            log_path=logs / "secantusd.log",
-            env=_server_env(),
-        )
-        redis_dir = self.state_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        self.processes["redis"] = spawn(
-            [
-                _valkey_binary(),
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(redis_dir),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "no",
-            ],
-            log_path=logs / "valkey.log",
-            env=_server_env(),
-        )
+        self._start_kafka(kafka_port)
+        self._start_mongodb(mongo_port)
+        self._start_redis(redis_port)
         self.addresses = ServerAddresses(
             kafka_bootstrap_servers=f"127.0.0.1:{kafka_port}",
             mongodb_uri=f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
@@ -149,6 +99,28 @@ class EmbeddedServers:
             self.stop()
             raise
         return self.addresses
+
+    def _spawn(self, name: str, command: list[str], log_name: str) -> None:
+        self.processes[name] = spawn(command, log_path=self.state_dir / "logs" / log_name, env=_server_env())
+
+    def _start_kafka(self, port: int) -> None:
+        """tansu with in-memory storage."""
+        url = f"tcp://127.0.0.1:{port}"
+        command = [_tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        self._spawn("kafka", [*command, "--storage-engine", "memory://tansu/"], "tansu.log")
+
+    def _start_mongodb(self, port: int) -> None:
+        """SecantusDB, in memory or with its data under state_dir/mongo."""
+        path = ":memory:" if self.mongo_in_memory else str(self.state_dir / "mongo")
+        command = [*_secantusd_command(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", path]
+        self._spawn("mongodb", [*command, "--log-level", "WARNING"], "secantusd.log")
+
+    def _start_redis(self, port: int) -> None:
+        """Valkey without persistence, its working directory under state_dir/redis."""
+        redis_dir = self.state_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        command = [_valkey_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(redis_dir)]
+        self._spawn("redis", [*command, "--save", "", "--appendonly", "no", "--protected-mode", "no"], "valkey.log")
 
     def _check_alive(self) -> None:
         for name, process in self.processes.items():

@@ -133,29 +133,9 @@ async def run_fanout(
     token = staff_token(target.private_key, "SE2321000016-LTADM", [Role.PATIENT_ADMIN], unit=unit_id)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=target.notifications_url, timeout=30) as api:
-        created = await api.post(
-            "/announcements",
-            headers=headers,
-            json={
-                "scope": "unit",
-                "subject": "Lasttest",
-                "text": "Ett meddelande från lasttestet.",
-                "channels": channels,
-            },
-        )
-        created.raise_for_status()
-        announcement = created.json()
+        announcement = await _announce(api, headers, channels)
         started = time.monotonic()
-        states: dict[str, int] = {}
-        while time.monotonic() - started < timeout:
-            states = (await api.get(f"/announcements/{announcement['id']}", headers=headers)).json()["deliveries"]
-            done = states.get("sent", 0) + states.get("failed", 0)
-            if show_progress:
-                sys.stdout.write(_progress_bar(done, expected, started))
-                sys.stdout.flush()
-            if done >= expected:
-                break
-            await asyncio.sleep(0.5)
+        states = await _wait_for_deliveries(api, headers, announcement["id"], expected, timeout, show_progress)
         seconds = time.monotonic() - started
     if show_progress:
         sys.stdout.write("\n")
@@ -175,6 +155,46 @@ async def run_fanout(
         duplicated=duplicated,
         duplicate_requests_absorbed=absorbed,
     )
+
+
+async def _announce(api: httpx.AsyncClient, headers: dict[str, str], channels: list[str]) -> dict[str, Any]:
+    """One announcement to every patient of the caller's unit; the created announcement."""
+    created = await api.post(
+        "/announcements",
+        headers=headers,
+        json={
+            "scope": "unit",
+            "subject": "Lasttest",
+            "text": "Ett meddelande från lasttestet.",
+            "channels": channels,
+        },
+    )
+    created.raise_for_status()
+    announcement: dict[str, Any] = created.json()
+    return announcement
+
+
+async def _wait_for_deliveries(
+    api: httpx.AsyncClient,
+    headers: dict[str, str],
+    announcement_id: str,
+    expected: int,
+    timeout: float,
+    show_progress: bool,
+) -> dict[str, int]:
+    """Poll the announcement until `expected` deliveries are sent or failed (or the timeout); its delivery states."""
+    started = time.monotonic()
+    states: dict[str, int] = {}
+    while time.monotonic() - started < timeout:
+        states = (await api.get(f"/announcements/{announcement_id}", headers=headers)).json()["deliveries"]
+        done = states.get("sent", 0) + states.get("failed", 0)
+        if show_progress:
+            sys.stdout.write(_progress_bar(done, expected, started))
+            sys.stdout.flush()
+        if done >= expected:
+            break
+        await asyncio.sleep(0.5)
+    return states
 
 
 async def _latency(target: FanoutTarget, trigger: str, created_at: str) -> dict[str, float]:

@@ -47,43 +47,49 @@ class MailRecorder:
         return "250 OK"
 
 
-def sms_gateway(path: Path) -> FastAPI:
-    app = FastAPI(title="Local SMS gateway sink")
-    state: dict[str, Any] = {"mode": "ok", "count": 0, "retry_after": 1, "seen": set()}
-    lock = asyncio.Lock()
+class SmsSink:
+    """The SMS gateway's behaviour: the misbehaviour asked for through /control, and the keys seen so far."""
 
-    @app.post("/control")
-    async def control(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        state.update(
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._duplicates_path = path.with_name("sms-duplicate-requests.jsonl")
+        self._state: dict[str, Any] = {"mode": "ok", "count": 0, "retry_after": 1}
+        self._seen: set[str | None] = set()
+        self._lock = asyncio.Lock()
+
+    def control(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The next `count` requests answer as `mode`."""
+        self._state.update(
             mode=body.get("mode", "ok"), count=int(body.get("count", 0)), retry_after=int(body.get("retry_after", 1))
         )
-        return {"mode": state["mode"], "count": state["count"]}
+        return {"mode": self._state["mode"], "count": self._state["count"]}
 
-    async def mode_of_this_request() -> str:
-        async with lock:
-            mode = state["mode"] if state["count"] > 0 else "ok"
-            if state["count"] > 0:
-                state["count"] -= 1
-        if mode == "hang":
-            await asyncio.sleep(3600)
-        return mode
-
-    def refusal(mode: str) -> JSONResponse | None:
+    async def refusal_of_this_request(self) -> JSONResponse | None:
+        """The error this request gets (after a hang, if told to hang), or None to accept it."""
+        mode = await self._mode_of_this_request()
         if mode == "429":
             return JSONResponse(
-                {"error": "slow down"}, status_code=429, headers={"Retry-After": str(state["retry_after"])}
+                {"error": "slow down"}, status_code=429, headers={"Retry-After": str(self._state["retry_after"])}
             )
         if mode in ("500", "400"):
             return JSONResponse({"error": mode}, status_code=int(mode))
         return None
 
-    async def record(messages: list[tuple[str | None, Any]], text: Any) -> list[bool]:
+    async def _mode_of_this_request(self) -> str:
+        async with self._lock:
+            mode = self._state["mode"] if self._state["count"] > 0 else "ok"
+            if self._state["count"] > 0:
+                self._state["count"] -= 1
+        if mode == "hang":
+            await asyncio.sleep(3600)
+        return str(mode)
+
+    async def record(self, messages: list[tuple[str | None, Any]], text: Any) -> list[bool]:
         """Write the messages (a repeat of a known key to the duplicates file); True for each repeat."""
-        async with lock:
-            repeats = [key is not None and key in state["seen"] for key, _ in messages]
-            state["seen"].update(key for key, _ in messages)
-        for target, repeated in ((path, False), (path.with_name("sms-duplicate-requests.jsonl"), True)):
+        async with self._lock:
+            repeats = [key is not None and key in self._seen for key, _ in messages]
+            self._seen.update(key for key, _ in messages)
+        for target, repeated in ((self._path, False), (self._duplicates_path, True)):
             lines = [
                 json.dumps({"key": key, "to": to, "text": text}, ensure_ascii=False) + "\n"
                 for repeat, (key, to) in zip(repeats, messages, strict=True)
@@ -94,39 +100,48 @@ def sms_gateway(path: Path) -> FastAPI:
                     out.writelines(lines)
         return repeats
 
-    @app.post("/messages")
-    async def receive(request: Request) -> JSONResponse:
-        refused = refusal(await mode_of_this_request())
-        if refused:
-            return refused
-        body = await request.json()
+    async def accept_one(self, body: dict[str, Any], key: str | None) -> JSONResponse:
         if not str(body.get("to", "")).startswith("+"):
             return JSONResponse({"error": "invalid number"}, status_code=400)
-        [duplicate] = await record([(request.headers.get("Idempotency-Key"), body.get("to"))], body.get("text"))
+        [duplicate] = await self.record([(key, body.get("to"))], body.get("text"))
         return JSONResponse({"status": "accepted", "duplicate": duplicate}, status_code=202)
+
+    async def accept_batch(self, body: dict[str, Any]) -> JSONResponse:
+        valid = [m for m in body.get("messages", []) if str(m.get("to", "")).startswith("+")]
+        await self.record([(m.get("reference"), m.get("to")) for m in valid], body.get("text"))
+        results = [
+            {
+                "reference": m.get("reference"),
+                "status": "accepted" if m in valid else "rejected",
+                **({} if m in valid else {"error": "invalid number"}),
+            }
+            for m in body.get("messages", [])
+        ]
+        return JSONResponse({"results": results}, status_code=202)
+
+
+def sms_gateway(path: Path) -> FastAPI:
+    app = FastAPI(title="Local SMS gateway sink")
+    sink = SmsSink(path)
+
+    @app.post("/control")
+    async def control(request: Request) -> dict[str, Any]:
+        return sink.control(await request.json())
+
+    @app.post("/messages")
+    async def receive(request: Request) -> JSONResponse:
+        refused = await sink.refusal_of_this_request()
+        if refused:
+            return refused
+        return await sink.accept_one(await request.json(), request.headers.get("Idempotency-Key"))
 
     @app.post("/batches")
     async def receive_batch(request: Request) -> JSONResponse:
         """One text to many numbers; each message's `reference` is its idempotency key."""
-        refused = refusal(await mode_of_this_request())
+        refused = await sink.refusal_of_this_request()
         if refused:
             return refused
-        body = await request.json()
-        valid = [m for m in body.get("messages", []) if str(m.get("to", "")).startswith("+")]
-        await record([(m.get("reference"), m.get("to")) for m in valid], body.get("text"))
-        return JSONResponse(
-            {
-                "results": [
-                    {
-                        "reference": m.get("reference"),
-                        "status": "accepted" if m in valid else "rejected",
-                        **({} if m in valid else {"error": "invalid number"}),
-                    }
-                    for m in body.get("messages", [])
-                ]
-            },
-            status_code=202,
-        )
+        return await sink.accept_batch(await request.json())
 
     return app
 
