@@ -14,6 +14,7 @@ from typing import TypeAlias
 from launcher.catalogue import SERVICES
 from launcher.demo import load_demo_data
 from launcher.embedded import EmbeddedServerError
+from launcher.purge_verify import add_purge_command
 from launcher.stack import Platform, PlatformError, external_addresses
 from shared.kernel.identity import normalise_personnummer
 from shared.kernel.principals import Patient, Staff
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sla(commands)
     _add_loadtest(commands)
     _add_asyncapi(commands)
+    add_purge_command(commands)
     return parser
 
 

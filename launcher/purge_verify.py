@@ -10,6 +10,7 @@ audit trail (pseudonymised, kept after the purge).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,3 +135,37 @@ async def verify(endpoints: dict[str, Any], topics: list[str], needles: Needles)
     await scan_redis(endpoints["redis_url"], needles, report)
     await scan_topics(endpoints["kafka_bootstrap_servers"], topics, needles, report)
     return report
+
+
+def add_purge_command(commands: Any) -> None:
+    """`careplan purge verify PLAN_ID [--personnummer N] [--name NAME] [--no-topics]`."""
+    purge = commands.add_parser("purge", help="prove a purge: look for what is left of a plan")
+    actions = purge.add_subparsers(dest="purge_command", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "verify",
+        help="scan every database, Redis and every topic for the plan id, personnummer and name",
+        description="Exit 0 when nothing of the plan is found (the tombstone and the audit trail are kept by "
+        "design and reported apart), 1 otherwise. Reads endpoints.json of a running 'careplan up'.",
+    )
+    check.add_argument("plan_id")
+    check.add_argument("--personnummer", default="", help="the patient's personnummer (12 digits)")
+    check.add_argument("--name", default="", help="the patient's name as it was given at plan start")
+    check.add_argument("--no-topics", action="store_true", help="skip reading every topic from the beginning")
+    check.set_defaults(run=run_verify)
+
+
+def run_verify(args: Any) -> int:
+    import asyncio
+
+    from launcher.catalogue import all_topics
+
+    endpoints_path = args.state_dir / "endpoints.json"
+    if not endpoints_path.exists():
+        print(f"careplan purge verify: no {endpoints_path}; start the platform with 'careplan up'", file=sys.stderr)
+        return 2
+    endpoints = json.loads(endpoints_path.read_text())
+    topics = [] if args.no_topics else [t.name for t in all_topics()]
+    needles = Needles(plan_id=args.plan_id, personal=[v for v in (args.personnummer, args.name) if v])
+    report = asyncio.run(verify(endpoints, topics, needles))
+    print("\n".join(report.lines()))
+    return 0 if not report.findings else 1
