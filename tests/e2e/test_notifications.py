@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
@@ -14,6 +16,7 @@ from tests.support.notify_helpers import gateway, received
 
 pytestmark = pytest.mark.integration
 NOTE_UNIT = "SE2321000016-NOTE01"
+OTHER_UNIT = "SE2321000016-NOTE02"
 BREAST = {"program_id": "min-vardplan-brostcancer", "program_version": "1.0"}
 
 
@@ -48,8 +51,10 @@ async def patient_with_plan(
         assert answer.status_code == 200, answer.text
     plan_id = response.json()["id"]
     client: AsyncMongoClient[dict] = AsyncMongoClient(platform.addresses.mongodb_uri)
-    try:  # an announcement reaches the patients notifications knows of when it fans out
-        await eventually(lambda: service_db(platform, client, "notifications")["plans"].find_one({"_id": plan_id}))
+    try:  # an announcement reaches the patients notifications knows of when it fans out; access follows ownership
+        db = service_db(platform, client, "notifications")
+        await eventually(lambda: db["plans"].find_one({"_id": plan_id}))
+        await eventually(lambda: db["plan_ownership"].find_one({"_id": plan_id}))
     finally:
         await client.close()
     return plan_id, personnummer
@@ -65,6 +70,20 @@ async def staff_message(
                 f"/plans/{plan_id}/conversations",
                 headers=bearer(tokens.staff(unit=unit)),
                 json={"subject": "Provsvar", "text": "Dina provsvar: HER2-positiv.", "notify_inbox": notify},
+            )
+            return response.status_code == 201
+
+        await eventually(send)
+
+
+async def patient_message(platform: Platform, tokens: Tokens, plan_id: str, personnummer: str, text: str) -> None:
+    async with httpx.AsyncClient(base_url=platform.urls["messaging"], timeout=30) as api:
+
+        async def send() -> bool:
+            response = await api.post(
+                f"/plans/{plan_id}/conversations",
+                headers=bearer(tokens.patient(personnummer)),
+                json={"subject": "Fråga", "text": text},
             )
             return response.status_code == 201
 
@@ -121,6 +140,14 @@ async def test_a_staff_message_with_notify_directly_reaches_inbox_email_and_sms(
         lambda r: header(r, "ce_type") == "se.careplan.notifications.delivered.v1" and plan_id.encode() in r.value,
     )
     assert personnummer.encode() not in delivered.value
+    trigger = json.loads(delivered.value)["trigger_id"]
+    async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        ours = await api.get(f"/triggers/{trigger}/deliveries", headers=bearer(tokens.staff(unit=NOTE_UNIT)))
+        assert ours.status_code == 200 and sorted(d["channel"] for d in ours.json()) == ["email", "inbox", "sms"]
+        theirs = await api.get(f"/triggers/{trigger}/deliveries", headers=bearer(tokens.staff(unit=OTHER_UNIT)))
+        missing = await api.get("/triggers/no-such-trigger/deliveries", headers=bearer(tokens.staff(unit=OTHER_UNIT)))
+        assert theirs.status_code == missing.status_code == 404  # issue 13: was 200 []
+        assert theirs.json()["detail"] == missing.json()["detail"]
 
 
 async def test_no_notification_without_notify_directly_and_generic_text_for_protected_identity(
@@ -158,21 +185,48 @@ async def test_staff_get_email_about_their_patients_and_escalations(
         )
         assert elsewhere.status_code == 403
     plan_id, personnummer = await patient_with_plan(platform, tokens)
-    async with httpx.AsyncClient(base_url=platform.urls["messaging"], timeout=30) as api:
-
-        async def send() -> bool:
-            response = await api.post(
-                f"/plans/{plan_id}/conversations",
-                headers=bearer(tokens.patient(personnummer)),
-                json={"subject": "Fråga", "text": "Jag har ont."},
-            )
-            return response.status_code == 201
-
-        await eventually(send)
+    await patient_message(platform, tokens, plan_id, personnummer, "Jag har ont.")
     mail = await eventually(
         lambda: [m for m in received(platform, "mail") if "karin.vriste@region.example.se" in m["to"]]
     )
     assert mail[0]["subject"] == "Nytt meddelande från en patient" and "ont" not in mail[0]["body"]
+
+
+async def test_another_units_permission_admin_cannot_take_over_a_staff_members_email(
+    platform: Platform, tokens: Tokens, published_programs: list[str]
+) -> None:
+    """Issue 13: the staff directory was keyed by HSA-id alone, so unit B's permission admin could
+    redirect unit A's therapist's notifications. Each unit now keeps its own entries."""
+    unit = "SE2321000016-NOTE13"
+    async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        for admin_unit, email in ((unit, "ansvarig13@region.example.se"), (OTHER_UNIT, "kapad13@example.se")):
+            answer = await api.put(
+                "/staff/SE2321000016-T001",
+                headers=bearer(tokens.staff(Role.PERMISSION_ADMIN, unit=admin_unit, hsa_id="SE2321000016-PA13")),
+                json={"email": email, "roles": ["therapist"]},
+            )
+            assert answer.status_code == 204
+    plan_id, personnummer = await patient_with_plan(platform, tokens, unit=unit)
+    await patient_message(platform, tokens, plan_id, personnummer, "Hur länge ska jag ta medicinen?")
+    await eventually(lambda: [m for m in received(platform, "mail") if "ansvarig13@region.example.se" in m["to"]])
+    assert not [m for m in received(platform, "mail") if "kapad13@example.se" in m["to"]]
+
+
+async def test_the_patient_is_told_the_plan_has_ended_without_health_information(
+    platform: Platform, tokens: Tokens, published_programs: list[str]
+) -> None:
+    plan_id, personnummer = await patient_with_plan(platform, tokens, email="avslutad@example.se")
+    async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as plans:
+        ended = await plans.post(
+            f"/plans/{plan_id}/end", headers=bearer(tokens.staff(unit=NOTE_UNIT)), json={"reason": "completed"}
+        )
+        assert ended.status_code == 200, ended.text
+    mail = await eventually(lambda: [m for m in received(platform, "mail") if "avslutad@example.se" in m["to"]])
+    assert mail[0]["subject"] == "Din vårdplan har avslutats"
+    assert "cancer" not in mail[0]["body"].lower() and "completed" not in mail[0]["body"]
+    async with httpx.AsyncClient(base_url=platform.urls["notifications"], timeout=30) as api:
+        inbox = (await api.get("/me/inbox", headers=bearer(tokens.patient(personnummer)))).json()
+        assert [i["subject"] for i in inbox] == ["Din vårdplan har avslutats"]
 
 
 async def test_retries_rate_limits_failures_fallback_and_dead_letters(
@@ -230,6 +284,8 @@ async def test_retries_rate_limits_failures_fallback_and_dead_letters(
         assert by_channel["sms"]["state"] == "failed" and "400" in by_channel["sms"]["last_error"]
         assert by_channel["email"]["state"] == "sent" and by_channel["email"]["fallback_of"] == by_channel["sms"]["id"]
         assert set(by_channel) == {"sms", "email"}
+        elsewhere = await api.get(f"/triggers/{trigger}/deliveries", headers=bearer(tokens.staff(unit=NOTE_UNIT)))
+        assert elsewhere.status_code == 404  # another unit's announcement: as if it did not exist
 
 
 async def test_a_unit_announcement_reaches_every_patient_once(

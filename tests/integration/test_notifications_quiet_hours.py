@@ -13,11 +13,12 @@ import redis.asyncio as redis
 from pymongo import AsyncMongoClient
 
 from launcher.stack import Platform
+from services.notifications.adapters.ledger import MongoLedger
 from services.notifications.adapters.providers import HttpSmsGateway
 from services.notifications.adapters.rate_limit import SharedRateLimit
-from services.notifications.adapters.repository import NotificationsRepository
+from services.notifications.adapters.repository import ensure_indexes, mongo_stores
 from services.notifications.domain.model import Delivery
-from services.notifications.service_layer.delivery import RETRY_TIMER, Deliverer
+from services.notifications.service_layer.delivery import RETRY_TIMER, Deliverer, Sender
 from shared.audit import AuditLog
 from shared.clock import FixedClock
 from shared.storage.timers import TimerRunner, TimerStore
@@ -37,18 +38,13 @@ async def test_an_evening_sms_announcement_waits_for_eight_in_one_timer_and_is_s
     uow = MongoUnitOfWork(
         client, db, clock=clock, source="/tests", audit_log=AuditLog(db, service="t", pepper="pepper!!", clock=clock)
     )
-    timers, repo = TimerStore(db, clock), NotificationsRepository(db)
+    timers = TimerStore(db, clock)
     await timers.ensure_indexes()
-    await repo.ensure_indexes()
+    await ensure_indexes(db)
     gateway = HttpSmsGateway(servers.sinks["sms_gateway_url"])
+    limit = SharedRateLimit(cache, f"quiet-{uuid.uuid4().hex[:6]}", 10_000)
     deliverer = Deliverer(
-        uow,
-        repo,
-        timers,
-        {"sms": gateway},
-        {"sms": SharedRateLimit(cache, f"quiet-{uuid.uuid4().hex[:6]}", 10_000)},  # type: ignore[dict-item]
-        pepper="pepper!!",
-        batch_sizes={"sms": 100},
+        uow, mongo_stores(db), timers, {"sms": Sender(gateway, limit, batch_size=100)}, pepper="pepper!!"
     )
     runner = TimerRunner(
         timers,
@@ -93,7 +89,9 @@ async def test_an_evening_sms_announcement_waits_for_eight_in_one_timer_and_is_s
         assert {d["state"] async for d in db["deliveries"].find({"trigger_id": trigger})} == {"sent"}
         sent = [m for m in received(servers, "sms") if m["key"].startswith(f"{trigger}|")]
         assert len(sent) == RECIPIENTS and len({m["key"] for m in sent}) == RECIPIENTS
-        assert await repo.announcement_outcomes(trigger.removeprefix("announcement:")) == {"sent": RECIPIENTS}
+        assert await MongoLedger(db).announcement_outcomes(trigger.removeprefix("announcement:")) == {
+            "sent": RECIPIENTS
+        }
     finally:
         await gateway.close()
         await cache.aclose()

@@ -48,3 +48,10 @@ def test_templates_carry_no_health_information_and_protected_identity_gets_the_g
         text_for("new_message", {}, protected_identity=False)
     with pytest.raises(MissingVariable, match="datum"):
         render(Text(subject="Info", body="Öppnar ${datum}"), {})
+
+
+def test_the_plan_ended_notice_names_neither_program_nor_reason() -> None:
+    ended = text_for("plan_ended", {"unit_name": "din mottagning"}, protected_identity=False)
+    assert ended.subject == "Din vårdplan har avslutats"
+    assert "${" not in TEMPLATES["plan_ended"].body.replace("${unit_name}", "")
+    assert text_for("plan_ended", {"unit_name": "Bröstmottagningen"}, protected_identity=True) == TEMPLATES["generic"]

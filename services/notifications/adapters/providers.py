@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Literal, Protocol
 
 import aiosmtplib
 import httpx
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """`sent`; `retry` (a transient failure, maybe with the provider's Retry-After); `failed` for good."""
-
-    status: Literal["sent", "retry", "failed"]
-    reason: str = ""
-    retry_after_seconds: float | None = None
-
-
-class Provider(Protocol):
-    name: str
-
-    async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome: ...
-
-
-class BatchProvider(Provider, Protocol):
-    """A provider that takes one text to many addresses in one call."""
-
-    async def send_batch(self, messages: list[tuple[str, str]], *, subject: str, body: str) -> list[Outcome]: ...
+from services.notifications.domain.outcomes import Outcome
 
 
 def message_id(delivery_id: str) -> str:

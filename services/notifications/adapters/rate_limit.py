@@ -20,8 +20,7 @@ class SharedRateLimit:
         while True:
             second = int(time.time())
             key = f"careplan:ratelimit:{self._provider}:{second}"
-            async with self._redis.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incrby(key, messages).expire(key, 2).execute()
+            count = await self._take(key, messages)
             granted = min(messages, max(0, self._per_second - (count - messages)))
             if granted < messages:  # give back what this second can not take, for the other replicas
                 await self._redis.decrby(key, messages - granted)
@@ -29,3 +28,11 @@ class SharedRateLimit:
             if messages == 0:
                 return second
             await asyncio.sleep(max(0.0, second + 1 - time.time()) + 0.001)
+
+    async def _take(self, key: str, messages: int) -> int:
+        """Count `messages` against the second's key (which expires soon after); the count after."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incrby(key, messages)
+            pipe.expire(key, 2)
+            count, _ = await pipe.execute()
+        return int(count)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
@@ -25,6 +25,22 @@ class PlanRecipient(BaseModel):
     active: bool = True
 
 
+class PatientPlan(Protocol):
+    """What a notification needs to know of a plan: whose it is and where it is held."""
+
+    @property
+    def plan_id(self) -> str: ...
+
+    @property
+    def unit_id(self) -> str: ...
+
+    @property
+    def patient_personnummer(self) -> str: ...
+
+    @property
+    def protected_identity(self) -> bool: ...
+
+
 class FanoutRecipient(BaseModel):
     """One patient of an announcement batch, with the channels chosen as of the fan-out."""
 
@@ -35,7 +51,7 @@ class FanoutRecipient(BaseModel):
     addresses: dict[Channel, str | None] = Field(description="Chosen channel → address (the inbox has none).")
 
     @classmethod
-    def of(cls, plan: PlanRecipient, preferences: Preferences) -> FanoutRecipient:
+    def of(cls, plan: PatientPlan, preferences: Preferences) -> FanoutRecipient:
         return cls(
             plan_id=plan.plan_id,
             unit_id=plan.unit_id,
@@ -93,13 +109,30 @@ class Preferences(BaseModel):
         return chosen
 
 
-class StaffMember(BaseModel):
-    """Staff directory data: where a staff member's notifications go (e-mail only, never SMS)."""
+class StaffEntry(BaseModel):
+    """A staff directory entry as a unit's permission admin registers it (always for their own unit)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: str = Field(min_length=3, max_length=64)
+    unit_id: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=64,
+        description="Optional: the caller's own unit (another unit is refused). The entry is the caller's unit's.",
+    )
     name: str = Field(default="", max_length=200)
+    email: EmailStr
+    roles: list[str] = []
+    notifications_enabled: bool = True
+
+
+class StaffMember(BaseModel):
+    """One unit's directory entry for one HSA-id: where that unit's e-mail notifications to the staff
+    member go (e-mail only, never SMS). Each unit keeps its own entry: (unit, HSA-id) is the key."""
+
+    unit_id: str
+    hsa_id: str
+    name: str = ""
     email: EmailStr
     roles: list[str] = []
     notifications_enabled: bool = True

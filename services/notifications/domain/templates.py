@@ -7,6 +7,9 @@ from string import Template
 
 from pydantic import BaseModel
 
+DEFAULT_UNIT_NAME = "din mottagning"
+"""What `${unit_name}` says until units have display names."""
+
 
 class MissingVariable(ValueError):
     """A template needs a variable the trigger did not give: the notification cannot be sent."""
@@ -53,6 +56,11 @@ TEMPLATES: dict[str, Text] = {
     "handover_done": Text(
         subject="Din vårdplan har flyttats",
         body="Hej! Din vårdplan har flyttats till en annan mottagning. Logga in på 1177.se.",
+    ),
+    "plan_ended": Text(
+        subject="Din vårdplan har avslutats",
+        body="Hej! Din vårdplan hos ${unit_name} har avslutats. Har du frågor kan du kontakta din mottagning. "
+        "Logga in på 1177.se.",
     ),
     "generic": Text(
         subject="Nytt i e-tjänsterna",

@@ -1,91 +1,112 @@
-"""Events the notifications service consumes."""
+"""Events the notifications service consumes, named by their contract classes."""
 
 from __future__ import annotations
 
+from typing import cast
+
+from pydantic import BaseModel
+
 from services.notifications.domain.model import PlanRecipient
-from services.notifications.service_layer import handlers as h
-from shared.contracts import notifications as events
-from shared.messaging.consumer import EventConsumer, Subscription
+from services.notifications.service_layer import readers
+from services.notifications.service_layer.service import NotificationsService
+from services.notifications.settings import NotificationsSettings
+from shared.contracts import forms, handover, messaging, plans, retention
+from shared.contracts import notifications as work
+from shared.messaging.consumer import EventConsumer, Handler, Subscription
+from shared.ownership import MongoOwnershipRepository, OwnershipProjector
 from shared.runtime import Runtime
 
-PLANS_TOPIC, MESSAGING_TOPIC, FORMS_TOPIC = "careplan.plans.v1", "careplan.messaging.v1", "careplan.forms.v1"
-RETENTION_TOPIC, HANDOVER_TOPIC = "careplan.retention.v1", "careplan.handover.v1"
 
-
-def consumers(runtime: Runtime, service: h.NotificationsService) -> list[EventConsumer]:
-    plan = "se.careplan.plan."
+def consumers(runtime: Runtime, service: NotificationsService) -> list[EventConsumer]:
     return [
-        EventConsumer(
-            "notifications.plan-events",
-            [PLANS_TOPIC],
-            [
-                Subscription(f"{plan}started.v1", PlanRecipient, service.on_plan_started, transactional=False),
-                Subscription(f"{plan}ended.v1", h.PlanRef, service.on_plan_ended),
-                Subscription(f"{plan}responsible_changed.v1", h.ResponsibleChangedView, service.on_responsible_changed),
-            ],
-            runtime.uow,
-            runtime.broker,
-        ),
-        EventConsumer(
-            "notifications.triggers",
-            [MESSAGING_TOPIC, FORMS_TOPIC, RETENTION_TOPIC, HANDOVER_TOPIC],
-            [
-                Subscription(
-                    "se.careplan.messaging.message_sent.v1",
-                    h.MessageSentView,
-                    service.on_message_sent,
-                    transactional=False,
-                ),
-                Subscription(
-                    "se.careplan.messaging.reply_escalated.v1",
-                    h.ReplyEscalatedView,
-                    service.on_reply_escalated,
-                    transactional=False,
-                ),
-                Subscription(
-                    "se.careplan.forms.patient_notification_due.v1",
-                    h.PatientNotificationDue,
-                    service.on_patient_notification_due,
-                    transactional=False,
-                ),
-                Subscription(
-                    "se.careplan.retention.purge_reminder_due.v1",
-                    h.PurgeReminderView,
-                    service.on_purge_reminder,
-                    transactional=False,
-                ),
-                Subscription(
-                    "se.careplan.handover.completed.v1",
-                    h.HandoverCompletedView,
-                    service.on_handover_completed,
-                    transactional=False,
-                ),
-            ],
-            runtime.uow,
-            runtime.broker,
-        ),
-        EventConsumer(
-            "notifications.work",
-            [events.WORK_TOPIC.name],
-            [
-                Subscription(
-                    events.AnnouncementRequested.ce_type,
-                    events.AnnouncementRequested,
-                    service.on_announcement_requested,
-                    transactional=False,
-                ),
-                Subscription(
-                    events.AnnouncementBatch.ce_type,
-                    events.AnnouncementBatch,
-                    service.on_announcement_batch,
-                    transactional=False,
-                ),
-                Subscription(
-                    events.DeliveriesDue.ce_type, events.DeliveriesDue, service.on_deliveries_due, transactional=False
-                ),
-            ],
-            runtime.uow,
-            runtime.broker,
-            workers=runtime.settings.fanout_workers,
-        ),  # type: ignore[attr-defined]
+        ownership(runtime, service),
+        plan_events(runtime, service),
+        triggers(runtime, service),
+        work_topic(runtime, service),
     ]
+
+
+def _outside_transaction(ce_type: str, model: type[BaseModel], handler: Handler) -> Subscription:
+    """A handler with outside effects (providers, the work topic): idempotent itself, through the ledger."""
+    return Subscription(ce_type, model, handler, transactional=False)
+
+
+def ownership(runtime: Runtime, _: NotificationsService) -> EventConsumer:
+    """The access rule's copy of plans' ownership, kept in transactions."""
+    return EventConsumer(
+        "notifications.plan-events",
+        [plans.PLANS_TOPIC.name],
+        OwnershipProjector(MongoOwnershipRepository(runtime.db)).subscriptions(),
+        runtime.uow,
+        runtime.broker,
+    )
+
+
+def plan_events(runtime: Runtime, service: NotificationsService) -> EventConsumer:
+    """Notifications' own read model for the fan-out, and the patient's notice that the plan ended
+    (outside transactions: the copy of preferences must see the saved plan; the notice calls providers)."""
+    return EventConsumer(
+        "notifications.plan-recipients",
+        [plans.PLANS_TOPIC.name],
+        [
+            _outside_transaction(plans.PlanStarted.ce_type, PlanRecipient, service.read_model.on_plan_started),
+            _outside_transaction(plans.PlanEnded.ce_type, readers.PlanRef, service.triggers.on_plan_ended),
+        ],
+        runtime.uow,
+        runtime.broker,
+    )
+
+
+def triggers(runtime: Runtime, service: NotificationsService) -> EventConsumer:
+    """Other services' events that notify patients and staff."""
+    handlers = service.triggers
+    return EventConsumer(
+        "notifications.triggers",
+        [
+            messaging.MESSAGING_TOPIC.name,
+            forms.FORMS_TOPIC.name,
+            retention.RETENTION_TOPIC.name,
+            handover.HANDOVER_TOPIC.name,
+        ],
+        [
+            _outside_transaction(messaging.MessageSent.ce_type, readers.MessageSentView, handlers.on_message_sent),
+            _outside_transaction(
+                messaging.ReplyEscalated.ce_type, readers.ReplyEscalatedView, handlers.on_reply_escalated
+            ),
+            _outside_transaction(
+                forms.PatientNotificationDue.ce_type,
+                readers.PatientNotificationDueView,
+                handlers.on_patient_notification_due,
+            ),
+            _outside_transaction(
+                retention.PurgeReminderDue.ce_type, readers.PurgeReminderView, handlers.on_purge_reminder
+            ),
+            _outside_transaction(
+                readers.HANDOVER_COMPLETED, readers.HandoverCompletedView, handlers.on_handover_completed
+            ),
+        ],
+        runtime.uow,
+        runtime.broker,
+    )
+
+
+def work_topic(runtime: Runtime, service: NotificationsService) -> EventConsumer:
+    """The service's own work, over many workers: announcement fan-out and batches, deliveries due."""
+    announcements = service.announcements
+    settings = cast(NotificationsSettings, runtime.settings)  # create_app builds the runtime from them
+    return EventConsumer(
+        "notifications.work",
+        [work.WORK_TOPIC.name],
+        [
+            _outside_transaction(
+                work.AnnouncementRequested.ce_type, work.AnnouncementRequested, announcements.on_announcement_requested
+            ),
+            _outside_transaction(
+                work.AnnouncementBatch.ce_type, work.AnnouncementBatch, announcements.on_announcement_batch
+            ),
+            _outside_transaction(work.DeliveriesDue.ce_type, work.DeliveriesDue, service.deliverer.on_deliveries_due),
+        ],
+        runtime.uow,
+        runtime.broker,
+        workers=settings.fanout_workers,
+    )
