@@ -6,6 +6,7 @@ from typing import cast
 
 from pydantic import BaseModel
 
+from services.notifications.adapters.purge import NotificationsPlanPurger
 from services.notifications.domain.model import PlanRecipient
 from services.notifications.service_layer import readers
 from services.notifications.service_layer.service import NotificationsService
@@ -14,6 +15,7 @@ from shared.contracts import forms, handover, messaging, plans, retention
 from shared.contracts import notifications as work
 from shared.messaging.consumer import EventConsumer, Handler, Subscription
 from shared.ownership import MongoOwnershipRepository, OwnershipProjector
+from shared.purge import MongoTombstones, PurgeParticipant
 from shared.runtime import Runtime
 
 
@@ -23,7 +25,22 @@ def consumers(runtime: Runtime, service: NotificationsService) -> list[EventCons
         plan_events(runtime, service),
         triggers(runtime, service),
         work_topic(runtime, service),
+        purge(runtime),
     ]
+
+
+def purge(runtime: Runtime) -> EventConsumer:
+    """Retention's purge requests: delete the plan's notification data, answer with a receipt."""
+    participant = PurgeParticipant(
+        "notifications", NotificationsPlanPurger(runtime.db), MongoTombstones(runtime.db), work.PurgeReceipt
+    )
+    return EventConsumer(
+        "notifications.purge",
+        [retention.RETENTION_TOPIC.name],
+        participant.subscriptions(),
+        runtime.uow,
+        runtime.broker,
+    )
 
 
 def _outside_transaction(ce_type: str, model: type[BaseModel], handler: Handler) -> Subscription:
