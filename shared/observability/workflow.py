@@ -13,29 +13,24 @@ from contextlib import contextmanager
 
 from opentelemetry import trace
 from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, TraceFlags
-from pydantic import BaseModel
+
+from shared.kernel.workflow_ref import WorkflowRef
 
 WORKFLOW_ID = "careplan.workflow.id"
 WORKFLOW_KIND = "careplan.workflow.kind"
 WORKFLOW_STEP = "careplan.workflow.step"
 _tracer = trace.get_tracer("careplan.workflow")
+__all__ = ["WORKFLOW_ID", "WORKFLOW_KIND", "WORKFLOW_STEP", "WorkflowRef", "start_workflow", "workflow_step"]
 
 
-class WorkflowRef(BaseModel):
-    """Where a workflow's trace began (stored with the workflow's state)."""
-
-    kind: str
-    workflow_id: str
-    trace_id: str
-    span_id: str
-
-    def span_context(self) -> SpanContext:
-        return SpanContext(
-            trace_id=int(self.trace_id, 16),
-            span_id=int(self.span_id, 16),
-            is_remote=True,
-            trace_flags=TraceFlags(TraceFlags.SAMPLED),
-        )
+def span_context(ref: WorkflowRef) -> SpanContext:
+    """The stored start of a workflow as a remote span context to parent and link later steps on."""
+    return SpanContext(
+        trace_id=int(ref.trace_id, 16),
+        span_id=int(ref.span_id, 16),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
 
 
 def start_workflow(kind: str, workflow_id: str) -> WorkflowRef:
@@ -56,11 +51,11 @@ def workflow_step(ref: WorkflowRef, step: str, *, link_current: bool = False) ->
     With `link_current`, the span also links to the span active now (e.g. the reply's request),
     so the two traces lead to each other.
     """
-    links = [Link(ref.span_context(), {"careplan.link": "workflow_start"})]
+    links = [Link(span_context(ref), {"careplan.link": "workflow_start"})]
     current = trace.get_current_span().get_span_context()
     if link_current and current.is_valid:
         links.append(Link(current, {"careplan.link": "caused_by"}))
-    parent = trace.set_span_in_context(NonRecordingSpan(ref.span_context()))
+    parent = trace.set_span_in_context(NonRecordingSpan(span_context(ref)))
     with _tracer.start_as_current_span(
         f"{ref.kind} {step}",
         context=parent,

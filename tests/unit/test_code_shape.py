@@ -42,3 +42,43 @@ def test_no_source_file_is_over_300_lines() -> None:
 
 def test_no_function_is_over_40_lines() -> None:
     assert [f for p in source_files() for f in long_functions(p)] == []
+
+
+FORBIDDEN_IN_DOMAIN = (
+    "opentelemetry",
+    "fastapi",
+    "starlette",
+    "pymongo",
+    "redis",
+    "faststream",
+    "aiokafka",
+    "httpx",
+    "shared.observability",
+    "shared.web",
+    "shared.runtime",
+    "shared.bootstrap",
+)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_domain_of_every_service_talks_to_nothing() -> None:
+    """`domain/` decides: no I/O, no tracing, no HTTP (issue: one shape for every service)."""
+    domain_files = sorted((ROOT / "services").glob("*/domain/**/*.py"))
+    assert len(domain_files) > 20
+    offending = [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for p in domain_files
+        for m in sorted(imported_modules(p))
+        if m.startswith(FORBIDDEN_IN_DOMAIN)
+    ]
+    assert offending == []

@@ -18,8 +18,8 @@ from services.messaging.domain.sla import reply_deadline
 from shared.contracts import messaging as events
 from shared.kernel.errors import Forbidden, NotFound
 from shared.kernel.principals import Principal, Staff
+from shared.kernel.workflow_ref import WorkflowRef
 from shared.messaging.events import Event
-from shared.observability.workflow import WorkflowRef
 
 CONVERSATION_NOT_FOUND = "no such conversation"
 DRAFT_NOT_FOUND = "no such draft"

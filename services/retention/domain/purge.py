@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from shared.contracts.purge import PURGING_SERVICES
 from shared.contracts.retention import PlanPurged, PurgeRequested
 from shared.kernel.errors import Conflict, Invalid
-from shared.observability.workflow import WorkflowRef
+from shared.kernel.workflow_ref import WorkflowRef
 from shared.ownership.model import OwnershipState, PlanOwnership
 
 SYSTEM = "system"
