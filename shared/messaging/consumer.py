@@ -203,11 +203,11 @@ class EventConsumer:
         inbox_id = f"{self.name}:{event.id}"
         if await self._inbox.find_one({"_id": inbox_id}) is not None:
             return
-        if subscription.allow_purged or not await self._about_purged_plan(event, None):
+        purged = not subscription.allow_purged and await self._about_purged_plan(event, None)
+        if not purged:
             await subscription.handler(payload, event, None)  # type: ignore[arg-type]
-        await self._inbox.update_one(
-            {"_id": inbox_id}, {"$setOnInsert": self._inbox_fields(event, self._uow.clock.now())}, upsert=True
-        )
+        fields = self._inbox_fields(event, self._uow.clock.now(), keep_key=not (purged or subscription.allow_purged))
+        await self._inbox.update_one({"_id": inbox_id}, {"$setOnInsert": fields}, upsert=True)
 
     async def _handle_once(
         self, handlers: list[tuple[Subscription, BaseModel]], event: ReceivedEvent, tx: Transaction
@@ -219,16 +219,17 @@ class EventConsumer:
         for subscription, payload in [] if purged else handlers:  # in declaration order, in this one transaction
             await subscription.handler(payload, event, tx)
         try:
-            await self._inbox.insert_one(
-                {"_id": inbox_id, **self._inbox_fields(event, tx.clock.now())}, session=tx.session
-            )
+            keep_key = not (purged or any(s.allow_purged for s, _ in handlers))
+            fields = self._inbox_fields(event, tx.clock.now(), keep_key=keep_key)
+            await self._inbox.insert_one({"_id": inbox_id, **fields}, session=tx.session)
         except DuplicateKeyError:
             raise _AlreadyProcessed from None
 
     @staticmethod
-    def _inbox_fields(event: ReceivedEvent, now: datetime) -> dict[str, Any]:
-        # The key (normally the plan id) lets a purge delete a plan's inbox records too.
-        return {"ce_type": event.ce_type, "key": event.key, "at": now}
+    def _inbox_fields(event: ReceivedEvent, now: datetime, *, keep_key: bool) -> dict[str, Any]:
+        # The key (normally the plan id) lets a purge delete a plan's inbox records too; records of the
+        # purge's own events, and of events dropped for a purged plan, are written after it: no key.
+        return {"ce_type": event.ce_type, "key": event.key if keep_key else None, "at": now}
 
     async def _about_purged_plan(self, event: ReceivedEvent, session: Any) -> bool:
         """A late event about a purged plan must not re-create any of it: it is recorded and dropped."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.kernel.errors import Forbidden, Unauthorized
 from shared.kernel.principals import Patient, Principal, Staff
@@ -21,14 +22,23 @@ def get_verifier(request: Request) -> TokenVerifier:
     return request.app.state.verifier  # type: ignore[no-any-return]
 
 
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="A staff or patient token (EdDSA-signed JWT).",
+)
+"""The bearer scheme: FastAPI declares it in the OpenAPI document of every route that depends on it."""
+
+
 async def get_principal(
-    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ) -> Principal:
     """The caller, from a `Authorization: Bearer <token>` header; 401 otherwise."""
-    if not authorization or not authorization.lower().startswith("bearer "):
+    if credentials is None or not credentials.credentials:
         raise Unauthorized("missing bearer token")
     try:
-        return get_verifier(request).verify(authorization[7:].strip())
+        return get_verifier(request).verify(credentials.credentials.strip())
     except InvalidToken as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
 

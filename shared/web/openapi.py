@@ -3,32 +3,15 @@ takes a token, and the problem-details answers (RFC 9457) each route can give.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
-from shared.web.dependencies import get_principal
 from shared.web.problems import PROBLEM_JSON, TITLES, Problem
 
-BEARER = "bearerAuth"
 PUBLIC_ERRORS = (422, 503)
 AUTHENTICATED_ERRORS = (401, 403, 404, 409, 413, 422, 503)
-
-
-def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
-    for dependency in dependant.dependencies:
-        if dependency.call is not None:
-            yield dependency.call
-        yield from _calls(dependency)
-
-
-def takes_token(route: APIRoute) -> bool:
-    """Whether the route authenticates its caller (it depends on the bearer token, directly or not)."""
-    return any(call is get_principal for call in _calls(route.dependant))
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -39,7 +22,8 @@ def _problem_response(status: int) -> dict[str, Any]:
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document with security and problem responses on every operation."""
+    """The OpenAPI document with the problem responses on every operation (FastAPI itself declares the
+    bearer scheme on each route that depends on `BEARER`)."""
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
@@ -47,20 +31,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     )
     for name, definition in components["schemas"]["Problem"].pop("$defs", {}).items():
         components["schemas"].setdefault(name, definition)
-    components["securitySchemes"] = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-    secured = {
-        (route.path, method.lower())
-        for route in app.routes
-        if isinstance(route, APIRoute) and takes_token(route)
-        for method in route.methods or ()
-    }
-    for path, operations in schema.get("paths", {}).items():
-        for method, operation in operations.items():
-            is_secured = (path, method) in secured
-            if is_secured:
-                operation["security"] = [{BEARER: []}]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for status in AUTHENTICATED_ERRORS if is_secured else PUBLIC_ERRORS:
+            secured = bool(operation.get("security"))
+            for status in AUTHENTICATED_ERRORS if secured else PUBLIC_ERRORS:
                 responses[str(status)] = _problem_response(status)
     return schema
 

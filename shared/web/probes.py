@@ -53,7 +53,13 @@ def add_probes(app: FastAPI, runtime: Runtime) -> None:
     async def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/metrics", tags=["probes"], summary="Prometheus metrics", response_class=Response)
+    @app.get(
+        "/metrics",
+        tags=["probes"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 

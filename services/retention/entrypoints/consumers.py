@@ -35,12 +35,22 @@ def plan_event_subscriptions(services: RetentionServices) -> list[Subscription]:
 
 def receipt_subscriptions(services: RetentionServices) -> list[Subscription]:
     """Every participant's receipt, read with one tolerant reader."""
-    return [Subscription(receipt_type(s), PurgeReceiptView, services.purges.on_receipt) for s in PURGING_SERVICES]
+    return [
+        Subscription(receipt_type(s), PurgeReceiptView, services.purges.on_receipt, allow_purged=True)
+        for s in PURGING_SERVICES
+    ]
 
 
 def purge_request_subscriptions(services: RetentionServices) -> list[Subscription]:
     """Retention answers its own purge requests like every other participant."""
-    return [Subscription(retention.PurgeRequested.ce_type, PurgeRequestedView, services.participant.on_purge_requested)]
+    return [
+        Subscription(
+            retention.PurgeRequested.ce_type,
+            PurgeRequestedView,
+            services.participant.on_purge_requested,
+            allow_purged=True,
+        )
+    ]
 
 
 def consumers(runtime: Runtime, services: RetentionServices) -> list[EventConsumer]:

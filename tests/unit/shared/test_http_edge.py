@@ -99,5 +99,6 @@ def test_the_openapi_document_declares_bearer_and_problem_answers() -> None:
     assert secret["security"] == [{"bearerAuth": []}]
     assert {"401", "403", "404", "422"} <= set(secret["responses"])
     assert "application/problem+json" in secret["responses"]["404"]["content"]
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["bearerFormat"] == "JWT"
     public = schema["paths"]["/things"]["post"]
     assert "security" not in public and "422" in public["responses"]
