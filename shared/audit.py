@@ -6,6 +6,7 @@ Records carry no health information and no identity in clear: the patient is a k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -36,6 +37,40 @@ class AuditRecord(BaseModel):
     reason: str = ""
 
 
+def build_record(
+    principal: Principal | None,
+    action: str,
+    resource: str,
+    resource_id: str,
+    *,
+    patient: str | None,
+    unit_id: str | None,
+    reason: str,
+    service: str,
+    at: datetime,
+    patient_ref: Callable[[str], str],
+) -> AuditRecord:
+    """A record of `principal` doing `action`; patients appear only as `patient_ref` of their number."""
+    if isinstance(principal, Staff):
+        actor_kind, actor_ref, unit_id = "staff", principal.hsa_id, unit_id or principal.unit_id
+    elif isinstance(principal, Patient):
+        actor_kind, actor_ref = "patient", patient_ref(principal.personnummer)
+    else:
+        actor_kind, actor_ref = "system", service
+    return AuditRecord(
+        at=at,
+        service=service,
+        action=action,
+        resource=resource,
+        resource_id=resource_id,
+        patient_ref=patient_ref(patient) if patient else None,
+        unit_id=unit_id,
+        actor_kind=actor_kind,
+        actor_ref=actor_ref,
+        reason=reason,
+    )
+
+
 class AuditLog:
     """Builds, stores and queries audit records of one service."""
 
@@ -64,23 +99,17 @@ class AuditLog:
         reason: str = "",
     ) -> AuditRecord:
         """A record of `principal` doing `action` (None means the system itself)."""
-        if isinstance(principal, Staff):
-            actor_kind, actor_ref, unit_id = "staff", principal.hsa_id, unit_id or principal.unit_id
-        elif isinstance(principal, Patient):
-            actor_kind, actor_ref = "patient", self.patient_ref(principal.personnummer)
-        else:
-            actor_kind, actor_ref = "system", self._service
-        return AuditRecord(
-            at=self._clock.now(),
-            service=self._service,
-            action=action,
-            resource=resource,
-            resource_id=resource_id,
-            patient_ref=self.patient_ref(patient) if patient else None,
+        return build_record(
+            principal,
+            action,
+            resource,
+            resource_id,
+            patient=patient,
             unit_id=unit_id,
-            actor_kind=actor_kind,
-            actor_ref=actor_ref,
             reason=reason,
+            service=self._service,
+            at=self._clock.now(),
+            patient_ref=self.patient_ref,
         )
 
     async def record(

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from shared.audit import AuditRecord
+from shared.audit import AuditRecord, build_record
 from shared.clock import Clock
-from shared.kernel.principals import Patient, Principal, Staff
+from shared.kernel.principals import Principal
 from shared.messaging.events import Event
 from shared.ownership.model import PlanOwnership
 from shared.storage.timers import Timer
@@ -42,24 +42,18 @@ class FakeAuditTrail:
         unit_id: str | None,
         reason: str = "",
     ) -> AuditRecord:
-        if isinstance(principal, Staff):
-            kind, ref, unit_id = "staff", principal.hsa_id, unit_id or principal.unit_id
-        elif isinstance(principal, Patient):
-            kind, ref = "patient", principal.personnummer
-        else:
-            kind, ref = "system", self.service
-        return AuditRecord(
-            at=self.clock.now(),
-            service=self.service,
-            action=action,  # type: ignore[arg-type]
-            resource=resource,
-            resource_id=resource_id,
-            patient_ref=patient,
+        return build_record(
+            principal,
+            action,
+            resource,
+            resource_id,
+            patient=patient,
             unit_id=unit_id,
-            actor_kind=kind,
-            actor_ref=ref,
             reason=reason,
-        )  # type: ignore[arg-type]
+            service=self.service,
+            at=self.clock.now(),
+            patient_ref=lambda personnummer: personnummer,
+        )
 
     async def write(self, records: list[AuditRecord], session: Any = None) -> None:
         self.records.extend(records)
