@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic, declare_topic
 
@@ -131,4 +132,11 @@ class PurgeReceipt(PurgeReceiptBase):
     """The forms service deleted the plan's personal data (an answer to `purge_requested`)."""
 
     ce_type: ClassVar[str] = receipt_type("forms")
+    topic: ClassVar[Topic] = FORMS_TOPIC
+
+
+class ExportPart(ExportPartBase):
+    """The forms service's part of a plan's export for the journal (an answer to `export_requested`)."""
+
+    ce_type: ClassVar[str] = export_part_type("forms")
     topic: ClassVar[Topic] = FORMS_TOPIC

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import Event, Topic, declare_topic
 
@@ -88,4 +89,11 @@ class PurgeReceipt(PurgeReceiptBase):
     """The messaging service deleted the plan's personal data (an answer to `purge_requested`)."""
 
     ce_type: ClassVar[str] = receipt_type("messaging")
+    topic: ClassVar[Topic] = MESSAGING_TOPIC
+
+
+class ExportPart(ExportPartBase):
+    """The messaging service's part of a plan's export for the journal (an answer to `export_requested`)."""
+
+    ce_type: ClassVar[str] = export_part_type("messaging")
     topic: ClassVar[Topic] = MESSAGING_TOPIC

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from services.notifications.domain.model import FanoutRecipient
+from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
 from shared.messaging.events import DEAD_LETTER_TOPIC, Event, Topic
 
@@ -100,4 +101,11 @@ class PurgeReceipt(PurgeReceiptBase):
     """The notifications service deleted the plan's personal data (an answer to `purge_requested`)."""
 
     ce_type: ClassVar[str] = receipt_type("notifications")
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC
+
+
+class ExportPart(ExportPartBase):
+    """The notifications service's part of a plan's export for the journal (an answer to `export_requested`)."""
+
+    ce_type: ClassVar[str] = export_part_type("notifications")
     topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC

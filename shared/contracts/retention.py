@@ -76,3 +76,16 @@ class PlanExported(Event):
     plan_id: str
     export_id: str
     exported_at: datetime
+
+
+class ExportRequested(Event):
+    """Every service holding plan data must answer with its part of the plan's export for the journal.
+    Sent again (same `export_id`, higher `attempt`) to services whose part is missing."""
+
+    ce_type: ClassVar[str] = "se.careplan.retention.export_requested.v1"
+    topic: ClassVar[Topic] = RETENTION_TOPIC
+    plan_id: str
+    export_id: str
+    requested_at: datetime
+    attempt: int = 1
+    services: list[str] = Field(description="The services asked this time (those whose part is missing).")
