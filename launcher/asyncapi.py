@@ -20,10 +20,22 @@ from typing import Any
 from launcher.asyncapi_schemas import payload_schemas, schema_ref
 from launcher.catalogue import all_topics, publishing_service
 from launcher.consumer_groups import ConsumerGroup, consumer_groups
+from shared.crypto.personal import EachSpec, ModelSpec, Seal, Spec, personal_spec
 from shared.messaging.events import DEAD_LETTER_TOPIC, EVENT_TYPES, Event, Topic
 
 KAFKA_BINDING = "0.5.0"
 DEAD_LETTER_RECORD = "dead_lettered_record"
+PERSONAL_DATA_BINDING = "x-careplan-personal-data"
+CRYPTO_SHREDDING = (
+    "Personal fields (sealedFields) are sealed with their plan's key (AES-256-GCM, a SealedValue); the purge "
+    "destroys the key, so the records kept by the cleanup policy and retention (the cluster's default unless "
+    "retention.ms is given) hold nothing readable of a purged plan. Nothing relies on records expiring."
+)
+NOTHING_PERSONAL = "No personal data in its events: ids, states, times and counts."
+AS_THE_ORIGINAL = (
+    "Dead-lettered records are other topics' records unchanged: their personal fields stay sealed with their "
+    "plan's key, and read as nothing once it is destroyed. The platform's own events here carry ids only."
+)
 
 INFO: dict[str, Any] = {
     "title": "Care-plan platform events",
@@ -103,8 +115,43 @@ def _message(event: type[Event], payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def personal_fields(event: type[Event]) -> list[str]:
+    """The payload paths of an event's personal fields (`patient_personnummer`); a work item's top-level
+    fields that hold personal data, which are sealed whole (`recipients`)."""
+    spec = personal_spec(event)
+    if spec is not None and event.work_key_field is not None:
+        return list(spec.fields)
+    return _paths(spec, "")
+
+
+def _paths(spec: Spec | None, path: str) -> list[str]:
+    if spec is None:
+        return []
+    if isinstance(spec, Seal):
+        return [path]
+    if isinstance(spec, EachSpec):
+        return _paths(spec.item, f"{path}[]")
+    assert isinstance(spec, ModelSpec)
+    return [p for name, inner in spec.fields.items() for p in _paths(inner, f"{path}.{name}" if path else name)]
+
+
+def _personal_data(topic: Topic) -> dict[str, Any]:
+    """How the topic's records keep personal data (a specification extension of the Kafka binding)."""
+    sealed = {
+        message_name(ce_type): personal_fields(event)
+        for ce_type, event in sorted(EVENT_TYPES.items())
+        if event.topic.name == topic.name and personal_fields(event)
+    }
+    if topic.name == DEAD_LETTER_TOPIC.name:
+        return {"strategy": "crypto-shredding", "description": AS_THE_ORIGINAL}
+    if not sealed:
+        return {"strategy": "none", "description": NOTHING_PERSONAL}
+    return {"strategy": "crypto-shredding", "description": CRYPTO_SHREDDING, "sealedFields": sealed}
+
+
 def channel(topic: Topic, message_names: list[str]) -> dict[str, Any]:
-    """A topic as a channel, with its Kafka bindings (partitions, cleanup policy, retention, replicas)."""
+    """A topic as a channel, with its Kafka bindings (partitions, cleanup policy, retention, replicas) and
+    how it keeps personal data."""
     configuration: dict[str, Any] = {"cleanup.policy": ["compact"] if topic.compacted else ["delete"]}
     # Topic may grow `retention_ms` and `replicas` (issue 11: personal data on Kafka); read them if declared.
     retention_ms = getattr(topic, "retention_ms", None)
@@ -120,6 +167,7 @@ def channel(topic: Topic, message_names: list[str]) -> dict[str, Any]:
                 "partitions": topic.partitions,
                 **({"replicas": replicas} if replicas is not None else {}),
                 "topicConfiguration": configuration,
+                PERSONAL_DATA_BINDING: _personal_data(topic),
                 "bindingVersion": KAFKA_BINDING,
             }
         },

@@ -2,6 +2,9 @@
 
 Every schema lives in `components/schemas`; payloads and nested models refer to each other there
 (pydantic's `$defs` are hoisted, none is left inside a payload), so every `$ref` resolves.
+
+A personal field (`shared.crypto.personal`, `"x-personal": true`) is, on Kafka, a `SealedValue`: its
+schema says both what is on the wire and what the value is once opened.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from shared.crypto.personal import personal_spec
 from shared.messaging.events import Event
 
 SCHEMAS = "#/components/schemas/"
@@ -46,10 +50,43 @@ DEAD_LETTER_HEADERS: dict[str, Any] = {
     "additionalProperties": {"type": "string"},
 }
 
+SEALED_VALUE: dict[str, Any] = {
+    "type": "object",
+    "description": "A personal value sealed with its plan's key (crypto-shredding): AES-256-GCM, the plan id and "
+    "the shape as associated data. The key is destroyed when the plan is purged; a reader without it takes the "
+    "empty value of `shape` instead. Consumers open it before validating the payload (shared.messaging.sealing).",
+    "required": ["sealed", "kid", "alg", "shape"],
+    "additionalProperties": False,
+    "properties": {
+        "sealed": {
+            "type": ["string", "null"],
+            "contentEncoding": "base64",
+            "description": "12-byte nonce, then ciphertext and tag; null: shredded (the plan's key was already "
+            "destroyed when the event was published).",
+        },
+        "kid": {"type": "string", "description": "The plan id: whose key seals it."},
+        "alg": {"const": "A256GCM"},
+        "shape": {
+            "enum": ["string", "object", "array", "number", "boolean"],
+            "description": "The JSON type of the sealed value.",
+        },
+    },
+}
+
 HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "CloudEventHeaders": CLOUDEVENT_HEADERS,
     "DeadLetterHeaders": DEAD_LETTER_HEADERS,
+    "SealedValue": SEALED_VALUE,
 }
+PERSONAL = "x-personal"
+WORK_KEY = "x-sealed-with-work-key"
+KEPT_ON_A_PERSONAL_FIELD = ("title", "description", "default", PERSONAL, WORK_KEY)
+SEALED_NOTE = (
+    "Personal data: sealed on Kafka (a SealedValue of its own, or inside a sealed enclosing value); this once opened."
+)
+WORK_ITEM_NOTE = (
+    "Personal data: sealed whole on Kafka with the work item's own short-lived key (a SealedValue); this once opened."
+)
 
 
 def schema_ref(name: str) -> dict[str, str]:
@@ -67,6 +104,8 @@ def payload_schemas(events: Iterable[type[Event]]) -> tuple[dict[str, Any], dict
     renames = _readable_names(schemas)
     schemas = {renames.get(name, name): _rename_refs(schema, renames) for name, schema in schemas.items()}
     payloads = {ce_type: _rename_refs(schema, renames) for ce_type, schema in payloads.items()}
+    _mark_work_items(events, schemas, payloads)
+    schemas = {name: _sealed(schema) for name, schema in schemas.items()}
     for name, schema in HEADER_SCHEMAS.items():
         if name in schemas:
             raise ValueError(f"a contract model is called {name}, like a header schema: rename one")
@@ -95,3 +134,29 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, list):
         return [_rename_refs(item, renames) for item in node]
     return node
+
+
+def _sealed(node: Any) -> Any:
+    """Every `"x-personal": true` schema as it is on Kafka: a `SealedValue`, or (events put on a topic by
+    hand, older records) the plain value."""
+    if isinstance(node, list):
+        return [_sealed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get(PERSONAL) is True:
+        plain = {k: v for k, v in node.items() if k not in KEPT_ON_A_PERSONAL_FIELD}
+        kept = {k: v for k, v in node.items() if k in KEPT_ON_A_PERSONAL_FIELD}
+        note = WORK_ITEM_NOTE if WORK_KEY in node else SEALED_NOTE
+        return {**kept, "anyOf": [schema_ref("SealedValue"), {**plain, "description": note}]}
+    return {key: _sealed(value) for key, value in node.items()}
+
+
+def _mark_work_items(events: list[type[Event]], schemas: dict[str, Any], payloads: dict[str, Any]) -> None:
+    """A work item's top-level fields holding personal data are sealed whole (`Event.work_key_field`)."""
+    for event in events:
+        spec = personal_spec(event)
+        if event.work_key_field is None or spec is None:
+            continue
+        name = payloads[event.ce_type]["$ref"].removeprefix(SCHEMAS)
+        for field in spec.fields:
+            schemas[name]["properties"][field] |= {PERSONAL: True, WORK_KEY: event.work_key_field}

@@ -14,7 +14,8 @@ from typing import TypeAlias
 from launcher.catalogue import SERVICES
 from launcher.demo import load_demo_data
 from launcher.embedded import EmbeddedServerError
-from launcher.purge_verify import add_purge_command
+from launcher.k8s_command import add_k8s_command
+from launcher.purge_command import add_purge_command
 from launcher.stack import Platform, PlatformError, external_addresses
 from shared.kernel.identity import normalise_personnummer
 from shared.kernel.principals import Patient, Staff
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_loadtest(commands)
     _add_asyncapi(commands)
     add_purge_command(commands)
+    add_k8s_command(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from launcher.demo import staff_token
+from launcher.progress import progress_bar
 from services.notifications.adapters.providers import message_id
 from shared.kernel.roles import Role
 
@@ -116,14 +117,6 @@ async def seed_recipients(
     await client.close()
 
 
-def _progress_bar(done: int, total: int, started: float) -> str:
-    width = 30
-    filled = int(width * done / total) if total else width
-    rate = done / max(1e-9, time.monotonic() - started)
-    bar = "#" * filled + " " * (width - filled)
-    return f"\r[{bar}] {done:,}/{total:,} {100 * done / max(1, total):5.1f}% {rate:,.0f}/s"
-
-
 async def run_fanout(
     target: FanoutTarget, recipients: int, channels: list[str], *, timeout: float = 3600, show_progress: bool = True
 ) -> FanoutReport:
@@ -189,7 +182,7 @@ async def _wait_for_deliveries(
         states = (await api.get(f"/announcements/{announcement_id}", headers=headers)).json()["deliveries"]
         done = states.get("sent", 0) + states.get("failed", 0)
         if show_progress:
-            sys.stdout.write(_progress_bar(done, expected, started))
+            sys.stdout.write(progress_bar(done, expected, started))
             sys.stdout.flush()
         if done >= expected:
             break

@@ -2,9 +2,11 @@
 
 It scans every document of every collection of every service's database, every Redis key (name and
 string value), and every record (key, value, headers) of every platform topic for the plan id, the
-patient's personnummer and name, and prints each finding. Two places keep the plan id by design and
-are reported apart, not as findings: the tombstones of purged plans (an id, no personal data) and the
-audit trail (pseudonymised, kept after the purge).
+patient's personnummer and name, and prints each finding. Some places keep the plan id by design and
+are reported apart, not as findings: the tombstones of purged plans (an id, no personal data), the
+audit trail (pseudonymised, kept after the purge), and the keyring's marker of the plan's destroyed
+key. Personal fields on the topics are sealed with the plan's key (crypto-shredding): the scan finds
+no plaintext there, and checks that the key itself is gone (a live key is a finding).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import AsyncMongoClient
 
-KEPT_BY_DESIGN = {"purged_plans", "audit", "inbox"}
+from shared.crypto.mongo_keyring import KEYS_COLLECTION
+
+KEPT_BY_DESIGN = {"purged_plans", "audit", "inbox", KEYS_COLLECTION}
 """Collections that may name the plan id after a purge, never its personal data: the tombstones, the
-pseudonymised audit trail, and consumers' deduplication records of events handled after the purge
-(event id, type, time and key). Kafka records keep the plan id as their key (a random id, not
+pseudonymised audit trail, consumers' deduplication records of events handled after the purge
+(event id, type, time and key), and the keyring's marker of a destroyed key (`scan_keyring` checks
+that the key itself is gone). Kafka records keep the plan id as their key (a random id, not
 personal data); their content is checked for identities."""
 
 
@@ -80,6 +85,18 @@ async def _scan_collection(collection: Any, where: str, needles: Needles, report
             report.findings.append(f"mongodb {where} _id={doc['_id']!s:.40}: {_describe(hits, needles)}")
         elif kept_by_design and needles.plan_id.encode() in data and where not in report.kept:
             report.kept.append(where)
+
+
+async def scan_keyring(uri: str, database: str, needles: Needles, report: Report) -> None:
+    """The plan's key must be destroyed: only its marker (the plan id, no key) may be left."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    try:
+        where = f"{database}.{KEYS_COLLECTION}"
+        doc = await client[database][KEYS_COLLECTION].find_one({"_id": needles.plan_id})
+        if doc is not None and doc.get("key") is not None:
+            report.findings.append(f"mongodb {where}: the plan's key is not destroyed (its sealed events can be read)")
+    finally:
+        await client.close()
 
 
 async def scan_redis(url: str, needles: Needles, report: Report) -> None:
@@ -141,16 +158,19 @@ def _describe(hits: list[str], needles: Needles) -> str:
 async def verify(endpoints: dict[str, Any], topics: list[str], needles: Needles) -> Report:
     """Scan the databases, Redis and topics named in `endpoints.json` (the shape `careplan up` writes)."""
     report = Report()
+    keyring = endpoints.get("keyring_database", "careplan_keyring")
+    keyring_uri = endpoints.get("keyring_mongodb_uri") or endpoints["mongodb_uri"]
     await scan_mongo(endpoints["mongodb_uri"], endpoints["databases"].values(), needles, report)
+    await scan_mongo(keyring_uri, [keyring], needles, report)
+    await scan_keyring(keyring_uri, keyring, needles, report)
     await scan_redis(endpoints["redis_url"], needles, report)
     await scan_topics(endpoints["kafka_bootstrap_servers"], topics, needles, report)
     return report
 
 
-def add_purge_command(commands: Any) -> None:
-    """`careplan purge verify PLAN_ID [--personnummer N] [--name NAME] [--no-topics]`."""
-    purge = commands.add_parser("purge", help="prove a purge: look for what is left of a plan")
-    actions = purge.add_subparsers(dest="purge_command", required=True, metavar="ACTION")
+def add_verify_action(actions: Any) -> None:
+    """`careplan purge verify PLAN_ID [--personnummer N] [--name NAME] [--no-topics]`, added to the
+    `purge` command's actions (see `launcher.purge_command`)."""
     check = actions.add_parser(
         "verify",
         help="scan every database, Redis and every topic for the plan id, personnummer and name",

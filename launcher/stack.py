@@ -25,7 +25,7 @@ from launcher.topics import create_topics
 
 EXTERNAL_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL")
 # Per-service settings the launcher decides; never inherited from the caller's environment.
-_NOT_INHERITED = {"SERVICE_NAME", "MONGODB_DATABASE", "TRACE_FILE", *EXTERNAL_VARIABLES}
+_NOT_INHERITED = {"SERVICE_NAME", "MONGODB_DATABASE", "KEYRING_DATABASE", "TRACE_FILE", *EXTERNAL_VARIABLES}
 
 
 def seconds_to_noon_stockholm() -> float:
@@ -75,6 +75,11 @@ class Platform:
     @property
     def private_key(self) -> Path:
         return ensure_keys(self.state_dir)[0]
+
+    @property
+    def keyring_database(self) -> str:
+        """The plan keys sealing personal data on Kafka, shared by every service (`KEYRING_DATABASE`)."""
+        return f"{self.database_prefix}careplan_keyring"
 
     def start_servers(self) -> ServerAddresses:
         """Use the configured external servers, or start the embedded ones; create the topics."""
@@ -133,8 +138,10 @@ class Platform:
             "MONGODB_URI": self.addresses.mongodb_uri,
             "REDIS_URL": self.addresses.redis_url,
             "MONGODB_DATABASE": f"{self.database_prefix}careplan_{service}",
+            "KEYRING_DATABASE": self.keyring_database,
             "AUTH_PUBLIC_KEY_FILE": str(public_key),
             "TRACE_FILE": str(self.state_dir / "traces" / f"{service}.jsonl"),
+            "CAREPLAN_ENV": "dev",  # the dev pepper is accepted; production refuses to start without one
             "PYTHONUNBUFFERED": "1",
         }
         if self.sinks:
@@ -228,6 +235,8 @@ class Platform:
                     "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
                     "mongodb_uri": self.addresses.mongodb_uri,
                     "databases": {service: f"{self.database_prefix}careplan_{service}" for service in self.urls},
+                    "keyring_database": self.keyring_database,
+                    "keyring_mongodb_uri": os.environ.get("KEYRING_MONGODB_URI") or self.addresses.mongodb_uri,
                     "redis_url": self.addresses.redis_url,
                     "traces": str(self.state_dir / "traces"),
                     "sinks": self.sinks,

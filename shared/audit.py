@@ -6,9 +6,9 @@ Records carry no health information and no identity in clear: the patient is a k
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING
@@ -20,6 +20,8 @@ from shared.kernel.identity import pseudonym
 from shared.kernel.principals import Patient, Principal, Staff
 
 AUDIT_COLLECTION = "audit"
+ABOUT_CHUNK = 100
+"""Resource ids per query when reading the records about a plan (large `$in` lists are slow)."""
 
 
 class AuditRecord(BaseModel):
@@ -69,6 +71,15 @@ def build_record(
         actor_ref=actor_ref,
         reason=reason,
     )
+
+
+class AuditReader(Protocol):
+    """Reads back the records about a plan: those whose `resource_id` is the plan's id or the id of
+    something in it (a conversation, a response…), optionally only those about one patient."""
+
+    async def about(
+        self, resource_ids: Collection[str], *, patient: str | None = None, session: Any = None
+    ) -> list[AuditRecord]: ...
 
 
 class AuditLog:
@@ -137,3 +148,17 @@ class AuditLog:
         query = {"patient_ref": self.patient_ref(personnummer), "unit_id": unit_id}
         cursor = self._collection.find(query, {"_id": 0})
         return [AuditRecord(**doc) async for doc in cursor.sort("at", DESCENDING).limit(limit)]
+
+    async def about(
+        self, resource_ids: Collection[str], *, patient: str | None = None, session: Any = None
+    ) -> list[AuditRecord]:
+        """The records about these resources (the `resource_id` index), oldest first; only those about
+        `patient` when given (an announcement's trigger id is shared by many patients)."""
+        ids = sorted(set(resource_ids))
+        found: list[AuditRecord] = []
+        for start in range(0, len(ids), ABOUT_CHUNK):
+            query: dict[str, Any] = {"resource_id": {"$in": ids[start : start + ABOUT_CHUNK]}}
+            if patient is not None:
+                query["patient_ref"] = self.patient_ref(patient)
+            found += [AuditRecord(**doc) async for doc in self._collection.find(query, {"_id": 0}, session=session)]
+        return sorted(found, key=lambda r: r.at)

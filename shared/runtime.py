@@ -19,12 +19,27 @@ from pymongo import AsyncMongoClient
 
 from shared.audit import AuditLog
 from shared.clock import Clock, SystemClock
+from shared.crypto.keyring import CachingKeyring, install_keyring
+from shared.crypto.mongo_keyring import MongoKeyring
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.sealing import Sealer
 from shared.observability.telemetry import configure_tracing
 from shared.security.tokens import TokenVerifier
 from shared.settings import PlatformSettings
 from shared.storage.timers import TimerStore
 from shared.storage.unit_of_work import MongoUnitOfWork
+
+
+def _keyring_client(settings: PlatformSettings) -> AsyncMongoClient[dict[str, Any]] | None:
+    if not settings.keyring_mongodb_uri:
+        return None
+    return AsyncMongoClient(settings.keyring_mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+
+
+def plan_keyring(settings: PlatformSettings, client: AsyncMongoClient[dict[str, Any]]) -> CachingKeyring:
+    """The platform's plan keys (their own database; a KMS in production), cached briefly in this process."""
+    keys = MongoKeyring(client[settings.keyring_database], short_lived_seconds=settings.keyring_work_key_seconds)
+    return CachingKeyring(keys, ttl_seconds=settings.keyring_cache_seconds)
 
 
 class Runtime:
@@ -39,11 +54,7 @@ class Runtime:
             settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000, appname=settings.service_name
         )
         self.db = self.mongo[settings.mongodb_database]
-        self.redis = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=settings.redis_max_connections, timeout=5
-            )
-        )
+        self._redis = _redis_client(settings)  # only where REDIS_URL is set: readiness checks what is used
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             acks="all",
@@ -67,15 +78,29 @@ class Runtime:
             issuer=settings.auth_issuer,
             algorithms=settings.auth_algorithms,
         )
-        self.outbox_relay = OutboxRelay(
-            self.uow, self.broker, owner=self.instance_id, poll_seconds=settings.outbox_poll_seconds
-        )
+        self._keyring_mongo = _keyring_client(settings)  # None: the keys live next to the service's database
+        self.keyring = plan_keyring(settings, self._keyring_mongo or self.mongo)
+        install_keyring(self.keyring)  # consumers and publishers of this process seal and open with it
+        self.sealer = Sealer(self.keyring)
+        self.outbox_relay = self._outbox_relay()
+
+    def _outbox_relay(self) -> OutboxRelay:
+        """The relay publishing this service's outbox, sealing personal fields on the way."""
+        poll_seconds = self.settings.outbox_poll_seconds
+        return OutboxRelay(self.uow, self.broker, owner=self.instance_id, poll_seconds=poll_seconds, sealer=self.sealer)
+
+    @property
+    def redis(self) -> redis.Redis:
+        """The Redis client; only services configured with REDIS_URL have one."""
+        if self._redis is None:
+            raise RuntimeError(f"{self.settings.service_name} uses Redis: set REDIS_URL")
+        return self._redis
 
     async def readiness(self) -> dict[str, str]:
-        """'ok' or the failure, per dependency."""
+        """'ok' or the failure, per dependency the service is configured with."""
         checks: dict[str, Awaitable[Any]] = {
             "mongodb": self.mongo.admin.command("ping"),
-            "redis": self.redis.ping(),
+            **({"redis": self._redis.ping()} if self._redis is not None else {}),
             "kafka": self._kafka_ping(),
         }
         results = await asyncio.gather(*(asyncio.wait_for(c, 3) for c in checks.values()), return_exceptions=True)
@@ -90,5 +115,18 @@ class Runtime:
 
     async def close(self) -> None:
         await self.broker.stop()
-        await self.redis.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
         await self.mongo.close()
+        if self._keyring_mongo is not None:
+            await self._keyring_mongo.close()
+
+
+def _redis_client(settings: PlatformSettings) -> redis.Redis | None:
+    """A pooled Redis client if the service is configured with REDIS_URL (blocking pool: see infrastructure.md)."""
+    if settings.redis_url is None:
+        return None
+    pool = redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5
+    )
+    return redis.Redis(connection_pool=pool)

@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PEPPER = "careplan-dev-pepper"
 
 
 class PlatformSettings(BaseSettings):
@@ -16,13 +19,20 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     service_name: str = Field(description="Name of the service, used in traces, logs and consumer groups.")
+    careplan_env: Literal["dev", "test", "prod"] = Field(
+        default="prod",
+        description="Where the service runs: outside dev and test, secrets such as AUDIT_PEPPER must be set "
+        "(the dev launcher says dev; a deployment that says nothing is production).",
+    )
     kafka_bootstrap_servers: str = Field(description="Comma-separated host:port list of Kafka brokers.")
     kafka_enable_idempotence: bool = Field(
         default=False, description="Producer idempotence; on for real Kafka, off for tansu (unsupported there)."
     )
     mongodb_uri: str = Field(description="MongoDB connection string (a replica set: transactions are used).")
     mongodb_database: str = Field(description="This service's own database.")
-    redis_url: str = Field(description="Redis URL, e.g. redis://host:6379/0.")
+    redis_url: str | None = Field(
+        default=None, description="Redis URL, e.g. redis://host:6379/0; only for services that use Redis."
+    )
     redis_max_connections: int = Field(default=50, ge=1)
     auth_public_key_file: Path | None = Field(default=None, description="PEM public key verifying bearer tokens.")
     auth_public_key: str | None = Field(default=None, description="PEM public key text (instead of the file).")
@@ -34,9 +44,10 @@ class PlatformSettings(BaseSettings):
         "(listing one the key cannot verify is refused at start).",
     )
     audit_pepper: str = Field(
-        default="careplan-dev-pepper",
+        default=DEV_PEPPER,
         min_length=8,
-        description="Secret that pseudonymises patient identities in the audit log.",
+        validate_default=True,
+        description="Secret that pseudonymises patient identities in the audit log (required outside dev/test).",
     )
     trace_file: Path | None = Field(default=None, description="Dev mode: write spans as JSON lines to this file.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -46,8 +57,36 @@ class PlatformSettings(BaseSettings):
     http_max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest request body accepted; larger ones answer 413."
     )
+    keyring_mongodb_uri: str | None = Field(
+        default=None, description="MongoDB of the plan keyring, if not MONGODB_URI (production: a KMS instead)."
+    )
+    keyring_database: str = Field(
+        default="careplan_keyring", description="The database of the plan keys that seal personal data on Kafka."
+    )
+    keyring_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long a process keeps a plan key in memory (bounds use after a purge)."
+    )
+    keyring_work_key_seconds: float = Field(
+        default=7 * 86400,
+        gt=0,
+        description="Lifetime of a work item's key (announcement batches) if its reader never destroys it.",
+    )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     timer_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("audit_pepper")
+    @classmethod
+    def _pepper_outside_dev(cls, value: str, info: ValidationInfo) -> str:
+        # A dev pepper in production would make the audit log's pseudonyms reversible by anyone with the code.
+        environment = info.data.get("careplan_env", "prod")
+        if value == DEV_PEPPER and environment not in ("dev", "test"):
+            raise PydanticCustomError(
+                "secret_missing",
+                "required when CAREPLAN_ENV={environment} (only dev and test may use the dev pepper); "
+                "set it from the service's Secret",
+                {"environment": environment},
+            )
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -58,17 +97,17 @@ class PlatformSettings(BaseSettings):
                 raise ValueError(f"expected host:port[,host:port], got {server!r}")
         return value
 
-    @field_validator("mongodb_uri")
+    @field_validator("mongodb_uri", "keyring_mongodb_uri")
     @classmethod
-    def _mongo_scheme(cls, value: str) -> str:
-        if not value.startswith(("mongodb://", "mongodb+srv://")):
+    def _mongo_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value
 
     @field_validator("redis_url")
     @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
@@ -89,7 +128,12 @@ def describe_validation_error(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         name = "_".join(str(part) for part in error["loc"]).upper() or "?"
-        problem = "is missing" if error["type"] == "missing" else f"is invalid: {error['msg']}"
+        if error["type"] == "missing":
+            problem = "is missing"
+        elif error["type"] == "secret_missing":
+            problem = f"is missing: {error['msg']}"
+        else:
+            problem = f"is invalid: {error['msg']}"
         lines.append(f"setting {name} {problem}")
     return "\n".join(lines)
 

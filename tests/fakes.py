@@ -9,7 +9,7 @@ MongoDB or Kafka do their part: the integration and end-to-end suites do that.
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -72,6 +72,13 @@ class FakeAuditTrail:
         await self.write(
             [self.build(principal, action, resource, resource_id, patient=patient, unit_id=unit_id, reason=reason)]
         )
+
+    async def about(
+        self, resource_ids: Collection[str], *, patient: str | None = None, session: Any = None
+    ) -> list[AuditRecord]:
+        """As `AuditLog.about`: the records about these resources (and this patient), oldest first."""
+        found = [r for r in self.records if r.resource_id in resource_ids and patient in (None, r.patient_ref)]
+        return sorted(found, key=lambda r: r.at)
 
     def actions(self) -> list[tuple[str, str, str]]:
         """(action, resource, resource_id) of every record, in order."""

@@ -6,6 +6,7 @@ from typing import cast
 
 from fastapi import FastAPI
 
+from services.notifications.adapters.export import MongoPlanDeliveries
 from services.notifications.adapters.providers import HttpSmsGateway, SmtpEmail
 from services.notifications.adapters.rate_limit import SharedRateLimit
 from services.notifications.adapters.repository import ensure_indexes, mongo_stores
@@ -66,6 +67,7 @@ def build_service(runtime: Runtime) -> NotificationsService:
 async def _ensure_indexes(runtime: Runtime) -> None:
     await ensure_indexes(runtime.db)
     await MongoOwnershipRepository(runtime.db).ensure_indexes()
+    await MongoPlanDeliveries(runtime.db).ensure_indexes()
 
 
 SPEC = ServiceSpec(

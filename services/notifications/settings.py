@@ -8,6 +8,7 @@ from shared.settings import PlatformSettings
 class NotificationsSettings(PlatformSettings):
     service_name: str = "notifications"
     mongodb_database: str = "careplan_notifications"
+    redis_url: str = Field(description="Redis URL of the send-rate limits shared by all replicas (required here).")
     smtp_host: str = Field(description="SMTP server for e-mail notifications.")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "Min vårdplan <no-reply@1177.example.se>"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.plans.adapters.repository import MongoFlagStore, MongoPlanRepository, MongoProgramRepository
+from services.plans.adapters.units import MongoActiveKeys, MongoUnitPrograms
 from services.plans.entrypoints.consumers import consumers
 from services.plans.entrypoints.routes import router
+from services.plans.entrypoints.unit_routes import router as unit_router
 from services.plans.service_layer.service import PlansService
 from services.plans.settings import PlansSettings
 from shared.bootstrap import ServiceSpec, create_service_app
@@ -24,6 +26,8 @@ def build_service(runtime: Runtime) -> PlansService:
         MongoPlanRepository(db),
         MongoFlagStore(db),
         MongoOwnershipRepository(db),
+        MongoUnitPrograms(db),
+        MongoActiveKeys(db),
     )
 
 
@@ -36,7 +40,7 @@ async def ensure_indexes(runtime: Runtime) -> None:
 SPEC = ServiceSpec(
     title="Care plan: plans",
     description="Programs, plans (modules, sections, steps), the patient's view and the unit lists.",
-    routers=[router],
+    routers=[router, unit_router],
     build=build_service,
     consumers=consumers,
     ensure_indexes=ensure_indexes,

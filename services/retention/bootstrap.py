@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.retention.adapters.export_repository import MongoExportPartRepository, MongoExportRepository
+from services.retention.adapters.pdf_export import render_pdf
 from services.retention.adapters.repository import (
     MongoEndedPlans,
     MongoPlanDataEraser,
@@ -33,21 +35,26 @@ def build_services(runtime: Runtime, settings: RetentionSettings) -> RetentionSe
         ended=MongoEndedPlans(db),
         eraser=MongoPlanDataEraser(db),
         timers=runtime.timers,
+        exports=MongoExportRepository(db),
+        export_parts=MongoExportPartRepository(db),
     )
-    return RetentionServices.build(runtime.uow, stores, settings.policy())
+    return RetentionServices.build(runtime.uow, stores, settings.policy(), render_pdf=render_pdf)
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
     await MongoOwnershipRepository(runtime.db).ensure_indexes()
     await MongoEndedPlans(runtime.db).ensure_indexes()
     await MongoPlanDataEraser(runtime.db).ensure_indexes()
+    await MongoExportRepository(runtime.db).ensure_indexes()
+    await MongoExportPartRepository(runtime.db).ensure_indexes()
 
 
 def service_spec(settings: RetentionSettings) -> ServiceSpec:
     """The retention service's part of the wiring, built with its own settings."""
     return ServiceSpec(
         title="Care plan: retention",
-        description="The 730-day limit of every plan: deadlines, reminders, and the purge saga.",
+        description="The 730-day limit of every plan: deadlines, reminders, the export for the journal "
+        "(FHIR R4 Bundle and PDF), and the purge saga.",
         build=lambda runtime: build_services(runtime, settings),
         routers=[router],
         consumers=consumers,

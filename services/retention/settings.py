@@ -26,6 +26,19 @@ class RetentionSettings(PlatformSettings):
         default=3600, gt=0, description="The longest wait between re-requests of missing purge receipts."
     )
 
+    retention_export_retry_first_seconds: float = Field(
+        default=60, gt=0, description="Wait before the first re-request of missing export parts (then doubling)."
+    )
+    retention_export_retry_max_seconds: float = Field(
+        default=3600, gt=0, description="The longest wait between re-requests of missing export parts."
+    )
+    retention_export_wait_days: float = Field(
+        default=7,
+        ge=0,
+        description="At the limit, days the automatic purge waits for the plan's export for the journal before "
+        "it purges without one (forced, with the reason in the audit trail).",
+    )
+
     def policy(self) -> RetentionPolicy:
         return RetentionPolicy(
             reminder_days=tuple(self.retention_reminder_days),
@@ -34,4 +47,9 @@ class RetentionSettings(PlatformSettings):
                 first=timedelta(seconds=self.retention_purge_retry_first_seconds),
                 cap=timedelta(seconds=self.retention_purge_retry_max_seconds),
             ),
+            export_retry=RetryPolicy(
+                first=timedelta(seconds=self.retention_export_retry_first_seconds),
+                cap=timedelta(seconds=self.retention_export_retry_max_seconds),
+            ),
+            export_wait=timedelta(days=self.retention_export_wait_days),
         )

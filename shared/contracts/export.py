@@ -10,11 +10,13 @@ Bundle and the PDF; each service fills in its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, Field
 
+from shared.crypto.personal import Personal
 from shared.messaging.events import Event
 
 EXPORTING_SERVICES: tuple[str, ...] = ("plans", "messaging", "forms", "notifications", "handover")
@@ -26,6 +28,19 @@ def export_part_type(service: str) -> str:
     return f"se.careplan.{service}.export_part.v1"
 
 
+class AuditFact(Protocol):
+    """What a summary reads of an audit record (`shared.audit.AuditRecord` is one)."""
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def resource(self) -> str: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
 class AuditSummary(BaseModel):
     """How often the plan's data was read or changed in one service, by action and resource
     (no identities: who did it stays in the audit trail itself)."""
@@ -34,12 +49,32 @@ class AuditSummary(BaseModel):
     first_at: datetime | None = None
     last_at: datetime | None = None
 
+    @classmethod
+    def of(cls, records: Iterable[AuditFact]) -> AuditSummary:
+        """Counts by "action resource" (sorted by key), and the first and last record's time."""
+        counts: dict[str, int] = {}
+        times: list[datetime] = []
+        for record in records:
+            key = f"{record.action} {record.resource}"
+            counts[key] = counts.get(key, 0) + 1
+            times.append(record.at)
+        return cls(
+            counts=dict(sorted(counts.items())),
+            first_at=min(times, default=None),
+            last_at=max(times, default=None),
+        )
+
 
 class PlanModulePart(BaseModel):
     module_id: str
     title: str
     state: str
-    visible_steps: list[dict[str, Any]] = Field(default=[], description="Each step's id, title and visible text.")
+    visible_steps: list[dict[str, Any]] = Field(
+        default=[],
+        description="Each step's id, title and visible text: id, section_id, section_title, title, text "
+        "(Markdown), links, media, form_ref.",
+    )
+    state_changed_at: datetime | None = None
 
 
 class PlanPart(BaseModel):
@@ -60,6 +95,12 @@ class PlanPart(BaseModel):
     planning: list[dict[str, Any]] = []
     page_comments: list[dict[str, Any]] = []
     audit: AuditSummary = AuditSummary()
+    protected_identity: bool = Field(default=False, description="The patient has a protected identity.")
+    responsible_hsa_id: str = ""
+    started_by: str = Field(default="", description="HSA-id of the staff member who started the plan.")
+    ended_by: dict[str, Any] | None = Field(
+        default=None, description="Who ended the plan: kind (staff or system), hsa_id and name."
+    )
 
 
 class MessagePart(BaseModel):
@@ -67,6 +108,7 @@ class MessagePart(BaseModel):
     author_hsa_id: str | None = None
     sent_at: datetime
     text: str
+    author_name: str = Field(default="", description="The staff member's name as it was shown (patients: empty).")
 
 
 class ConversationPart(BaseModel):
@@ -74,6 +116,9 @@ class ConversationPart(BaseModel):
     subject: str
     started_at: datetime
     messages: list[MessagePart] = []
+    deleted_at: datetime | None = Field(
+        default=None, description="Staff deleted (hid) the conversation then; it was kept for the audit trail."
+    )
 
 
 class MessagingPart(BaseModel):
@@ -88,8 +133,19 @@ class FormResponsePart(BaseModel):
     form_id: str
     form_title: str = ""
     submitted_at: datetime
-    answers: list[dict[str, Any]] = Field(default=[], description="Each question's id, text and answer.")
-    result: dict[str, Any] | None = Field(default=None, description="Score, interpretation, flags, rule version.")
+    answers: list[dict[str, Any]] = Field(
+        default=[],
+        description="Each question's id, text and answer: question_id, text, answer (as stored), "
+        "answer_text (option labels, or the value with its unit).",
+    )
+    result: dict[str, Any] | None = Field(
+        default=None, description="Score, interpretation, flags, rule version: the first of `results`."
+    )
+    results: list[dict[str, Any]] = Field(
+        default=[], description="Every result (subscale): value, label, flag, rule_version, visible_to_patient…"
+    )
+    form_version: int | None = Field(default=None, description="The form version the results were scored with.")
+    rescored_at: datetime | None = None
 
 
 class FormsPart(BaseModel):
@@ -100,6 +156,7 @@ class FormsPart(BaseModel):
     registrations: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
     audit: AuditSummary = AuditSummary()
+    batteries: list[dict[str, Any]] = Field(default=[], description="Measurement batteries started for the plan.")
 
 
 class NotificationPart(BaseModel):
@@ -108,6 +165,8 @@ class NotificationPart(BaseModel):
     state: str
     created_at: datetime
     sent_at: datetime | None = None
+    recipient_kind: str | None = Field(default=None, description="patient or staff (never who, nor the address)")
+    attempts: int = 0
 
 
 class NotificationsPart(BaseModel):
@@ -140,6 +199,13 @@ class ExportPartBase(Event):
     export_id: str
     service: str
     produced_at: datetime
-    content: dict[str, Any] = Field(
+    content: Personal[dict[str, Any]] = Field(
         description="The service's part (see `PART_MODELS`); personal data, sealed with the plan's key on Kafka."
     )
+
+    @classmethod
+    def answering(cls, plan_id: str, export_id: str, service: str, part: BaseModel, now: datetime) -> Self:
+        """This service's answer to an export request: `part` (one of `PART_MODELS`) as JSON."""
+        return cls(
+            plan_id=plan_id, export_id=export_id, service=service, produced_at=now, content=part.model_dump(mode="json")
+        )

@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 
 from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
+from shared.contracts.transfer import TransferAppliedBase, transfer_applied_type
+from shared.crypto.personal import Personal
 from shared.messaging.events import Event, Topic, declare_topic
 
 FORMS_TOPIC = declare_topic(
@@ -39,7 +41,8 @@ class ResultFlagged(FormsEvent):
     response_id: str
     form_id: str
     result_id: str
-    label: str
+    label: Personal[str]
+    """The interpretation of the patient's result (health data): sealed with the plan's key on Kafka."""
 
 
 class FlagRaised(FormsEvent):
@@ -62,7 +65,7 @@ class WhatMattersAnswered(FormsEvent):
 
     ce_type: ClassVar[str] = "se.careplan.forms.what_matters_answered.v1"
     response_id: str
-    answer: str
+    answer: Personal[str]
     answered_at: datetime
 
 
@@ -139,4 +142,11 @@ class ExportPart(ExportPartBase):
     """The forms service's part of a plan's export for the journal (an answer to `export_requested`)."""
 
     ce_type: ClassVar[str] = export_part_type("forms")
+    topic: ClassVar[Topic] = FORMS_TOPIC
+
+
+class TransferApplied(TransferAppliedBase):
+    """The forms service's ownership copy followed a handover's transfer (or its reversal)."""
+
+    ce_type: ClassVar[str] = transfer_applied_type("forms")
     topic: ClassVar[Topic] = FORMS_TOPIC

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
+from shared.contracts.transfer import TransferAppliedBase, transfer_applied_type
 from shared.messaging.events import Event, Topic, declare_topic
 
 MESSAGING_TOPIC = declare_topic(
@@ -96,4 +97,11 @@ class ExportPart(ExportPartBase):
     """The messaging service's part of a plan's export for the journal (an answer to `export_requested`)."""
 
     ce_type: ClassVar[str] = export_part_type("messaging")
+    topic: ClassVar[Topic] = MESSAGING_TOPIC
+
+
+class TransferApplied(TransferAppliedBase):
+    """The messaging service's ownership copy followed a handover's transfer (or its reversal)."""
+
+    ce_type: ClassVar[str] = transfer_applied_type("messaging")
     topic: ClassVar[Topic] = MESSAGING_TOPIC

@@ -9,6 +9,7 @@ from pydantic import Field
 from services.notifications.domain.model import FanoutRecipient
 from shared.contracts.export import ExportPartBase, export_part_type
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
+from shared.contracts.transfer import TransferAppliedBase, transfer_applied_type
 from shared.messaging.events import DEAD_LETTER_TOPIC, Event, Topic
 
 NOTIFICATIONS_TOPIC = Topic(
@@ -81,6 +82,7 @@ class AnnouncementBatch(Event):
     ce_type: ClassVar[str] = "se.careplan.notifications.announcement_batch.v1"
     topic: ClassVar[Topic] = WORK_TOPIC
     key_field: ClassVar[str] = "batch_id"
+    work_key_field: ClassVar[str | None] = "batch_id"  # one key per batch, destroyed once it is delivered
     batch_id: str
     announcement_id: str
     recipients: list[FanoutRecipient] = []
@@ -108,4 +110,11 @@ class ExportPart(ExportPartBase):
     """The notifications service's part of a plan's export for the journal (an answer to `export_requested`)."""
 
     ce_type: ClassVar[str] = export_part_type("notifications")
+    topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC
+
+
+class TransferApplied(TransferAppliedBase):
+    """The notifications service's ownership copy followed a handover's transfer (or its reversal)."""
+
+    ce_type: ClassVar[str] = transfer_applied_type("notifications")
     topic: ClassVar[Topic] = NOTIFICATIONS_TOPIC

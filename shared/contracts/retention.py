@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.contracts.purge import PurgeReceiptBase, receipt_type
+from shared.contracts.transfer import TransferAppliedBase, transfer_applied_type
 from shared.messaging.events import Event, Topic
 
 RETENTION_TOPIC = Topic(
@@ -89,3 +90,10 @@ class ExportRequested(Event):
     requested_at: datetime
     attempt: int = 1
     services: list[str] = Field(description="The services asked this time (those whose part is missing).")
+
+
+class TransferApplied(TransferAppliedBase):
+    """The retention service's ownership copy followed a handover's transfer (or its reversal)."""
+
+    ce_type: ClassVar[str] = transfer_applied_type("retention")
+    topic: ClassVar[Topic] = RETENTION_TOPIC

@@ -6,10 +6,15 @@ An event that cannot be parsed, fails validation, or keeps failing in its handle
 dead-letter topic with the reason, and consumption continues. Infrastructure errors (database
 or broker unreachable) are not the event's fault: the offset is not committed and the event is
 delivered again.
+
+Personal fields sealed on the topic (`shared.messaging.sealing`) are opened before validation; a value
+whose plan key was destroyed by a purge reads as a neutral placeholder, and the event is dropped like
+any event about a purged plan (never dead-lettered for it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +30,9 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from shared.crypto.envelope import SealBroken
 from shared.messaging.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
+from shared.messaging.sealing import Opened, Sealer
 from shared.storage.unit_of_work import MongoUnitOfWork, Transaction, is_transient_transaction_error
 
 log = logging.getLogger(__name__)
@@ -106,6 +113,7 @@ class EventConsumer:
         *,
         handler_attempts: int = 3,
         workers: int = 1,
+        sealer: Sealer | None = None,
     ) -> None:
         if workers > 1 and len(topics) != 1:
             raise ValueError("concurrent workers need exactly one topic (faststream commits per partition)")
@@ -123,6 +131,7 @@ class EventConsumer:
         self._inbox = uow.db[INBOX_COLLECTION]
         self._tombstones = uow.db[TOMBSTONE_COLLECTION]
         self._handler_attempts = handler_attempts
+        self._sealer = sealer or Sealer()
 
     @property
     def ce_types(self) -> tuple[str, ...]:
@@ -159,11 +168,11 @@ class EventConsumer:
         subscriptions = self._subscriptions.get(event.ce_type)
         if not subscriptions:
             return  # another consumer's event on a shared topic
-        try:
-            handlers = [(s, s.payload_model.model_validate(event.data)) for s in subscriptions]
-        except ValidationError as exc:
-            await self.dead_letter(record, f"invalid payload for {event.ce_type}: {describe_validation(exc)}")
+        read = await self._read(record, event, subscriptions)
+        if read is None:
             return
+        opened, handlers = read
+        event = dataclasses.replace(event, data=opened.data)
         try:
             await self._handle_with_retries(handlers, event)
         except _AlreadyProcessed:
@@ -181,6 +190,29 @@ class EventConsumer:
             else:  # after retries, this event's problem
                 log.error("handler failed for event type %s", event.ce_type, exc_info=exc)
                 await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
+            return
+        # A work item's key: its one reader is done (a failure here leaves the offset uncommitted: the
+        # redelivery finds the inbox record and destroys the key then).
+        await self._sealer.finish(event.ce_type, opened)
+
+    async def _read(
+        self, record: ConsumerRecord[bytes, bytes], event: ReceivedEvent, subscriptions: list[Subscription]
+    ) -> tuple[Opened, list[tuple[Subscription, BaseModel]]] | None:
+        """The payload opened (sealed personal fields) and read into each subscription's model; None when
+        the record was dead-lettered, or dropped for carrying only a purged plan's shredded data."""
+        try:
+            opened = await self._sealer.open(event.data, record.value)
+        except SealBroken as exc:
+            await self.dead_letter(record, f"sealed payload of {event.ce_type}: {exc}")
+            return None
+        try:
+            return opened, [(s, s.payload_model.model_validate(opened.data)) for s in subscriptions]
+        except ValidationError as exc:
+            if opened.shredded:  # its plan was purged, the key destroyed: nothing is left to do with it
+                log.info("dropped an event of type %s with personal data of a purged plan", event.ce_type)
+                return None
+            await self.dead_letter(record, f"invalid payload for {event.ce_type}: {describe_validation(exc)}")
+            return None
 
     async def _handle_with_retries(self, handlers: list[tuple[Subscription, BaseModel]], event: ReceivedEvent) -> None:
         retrying = AsyncRetrying(

@@ -32,6 +32,8 @@ class Topic(BaseModel):
     """How long records are kept (None: the cluster's default); short for topics carrying personal data."""
     replicas: int | None = None
     """Replication factor (None: the cluster's default)."""
+    min_insync_replicas: int | None = None
+    """Replicas that must have a write before acks=all succeeds (None: one less than the replication factor)."""
 
 
 DEAD_LETTER_TOPIC = Topic(
@@ -52,6 +54,11 @@ class Event(BaseModel):
     ce_type: ClassVar[str] = ""
     topic: ClassVar[Topic]
     key_field: ClassVar[str] = "plan_id"
+    work_key_field: ClassVar[str | None] = None
+    """Seal this event's personal fields with a short-lived key of its own, named by this field (a work
+    item's id), instead of each value's plan key; its one consumer group destroys the key once it has
+    handled the event, and it expires anyway (`KEYRING_WORK_KEY_SECONDS`). Only for internal work
+    topics with one reader, where a plan key per value costs too much (`shared.messaging.sealing`)."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -3,6 +3,9 @@
 The outbox only ever holds events not yet acknowledged by the broker (Kafka is the record of
 what was published), so finding the pending ones stays cheap on any server.
 
+Personal fields are sealed with their plan's key as they are published (`shared.messaging.sealing`):
+the outbox itself holds plaintext only until the broker has the event.
+
 At-least-once: an event is marked only after the broker acknowledged it (acks=all), so a crash in
 between publishes it again and consumers deduplicate by event id. One relay per service holds
 the lease at a time, which keeps per-key order across replicas.
@@ -21,6 +24,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pymongo import ASCENDING, DeleteOne
 
 from shared.messaging.events import EventRecord
+from shared.messaging.sealing import Sealer
 from shared.storage.leases import Lease
 from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
 
@@ -39,9 +43,12 @@ def record_from_document(doc: dict[str, Any]) -> EventRecord:
     )
 
 
-async def publish_record(broker: KafkaBroker, record: EventRecord, trace_carrier: dict[str, str]) -> Any:
-    """Send one event in binary mode under the trace context it was written with; returns the ack future."""
-    message = record.to_kafka()
+async def publish_record(
+    broker: KafkaBroker, record: EventRecord, trace_carrier: dict[str, str], sealer: Sealer | None = None
+) -> Any:
+    """Send one event in binary mode under the trace context it was written with, its personal fields
+    sealed (by `sealer`, or one on the process's keyring); returns the ack future."""
+    message = (await (sealer or Sealer()).seal(record)).to_kafka()
     headers = {name: value.decode() for name, value in message.headers.items()}
     token = context.attach(propagate.extract(trace_carrier))
     try:
@@ -56,7 +63,14 @@ class OutboxRelay:
     """Background task relaying this service's outbox."""
 
     def __init__(
-        self, uow: MongoUnitOfWork, broker: KafkaBroker, *, owner: str, poll_seconds: float, batch_size: int = 500
+        self,
+        uow: MongoUnitOfWork,
+        broker: KafkaBroker,
+        *,
+        owner: str,
+        poll_seconds: float,
+        batch_size: int = 500,
+        sealer: Sealer | None = None,
     ) -> None:
         self._collection = uow.db[OUTBOX_COLLECTION]
         self._wakeup = uow.committed
@@ -64,6 +78,7 @@ class OutboxRelay:
         self._lease = Lease(uow.db, "outbox-relay", owner)
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._sealer = sealer or Sealer()
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("seq", ASCENDING)])
@@ -95,7 +110,13 @@ class OutboxRelay:
             documents = [doc async for doc in cursor]
         if not documents:
             return 0
-        futures = [await publish_record(self._broker, record_from_document(d), d.get("trace") or {}) for d in documents]
+        records = [record_from_document(d) for d in documents]
+        with suppress_instrumentation():
+            await self._sealer.warm(records)  # every plan key of the batch in one lookup
+        futures = [
+            await publish_record(self._broker, r, d.get("trace") or {}, self._sealer)
+            for r, d in zip(records, documents, strict=True)
+        ]
         await asyncio.gather(*futures)
         with suppress_instrumentation():  # one indexed delete each: `$in` scans on some servers
             await self._collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in documents], ordered=False)

@@ -4,6 +4,10 @@ The first step stores a `WorkflowRef` with the state it belongs to. Each later s
 firing days later, a reply) is a new short span that continues the workflow's trace (its parent
 is the stored span) and links to it, and carries `careplan.workflow.id` / `.kind`, so an SRE
 finds every step of one workflow by its trace id or its workflow id. No span stays open.
+
+A step taken in another service (e.g. a purge participant answering the request) has no stored
+reference: it runs in the trace context the event carried, and `workflow_span` marks it with the
+same attributes. Events published inside a step's span travel in that span's trace context.
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ WORKFLOW_ID = "careplan.workflow.id"
 WORKFLOW_KIND = "careplan.workflow.kind"
 WORKFLOW_STEP = "careplan.workflow.step"
 _tracer = trace.get_tracer("careplan.workflow")
-__all__ = ["WORKFLOW_ID", "WORKFLOW_KIND", "WORKFLOW_STEP", "WorkflowRef", "start_workflow", "workflow_step"]
+__all__ = [
+    "WORKFLOW_ID",
+    "WORKFLOW_KIND",
+    "WORKFLOW_STEP",
+    "WorkflowRef",
+    "start_workflow",
+    "workflow_span",
+    "workflow_step",
+]
 
 
 def span_context(ref: WorkflowRef) -> SpanContext:
@@ -61,5 +73,15 @@ def workflow_step(ref: WorkflowRef, step: str, *, link_current: bool = False) ->
         context=parent,
         links=links,
         attributes={WORKFLOW_ID: ref.workflow_id, WORKFLOW_KIND: ref.kind, WORKFLOW_STEP: step},
+    ) as span:
+        yield span
+
+
+@contextmanager
+def workflow_span(kind: str, workflow_id: str, step: str) -> Iterator[Span]:
+    """A span for a step taken where only the workflow's id is known (a consumer of the workflow's
+    event): a child of the current span, which the event's trace context made part of the workflow."""
+    with _tracer.start_as_current_span(
+        f"{kind} {step}", attributes={WORKFLOW_ID: workflow_id, WORKFLOW_KIND: kind, WORKFLOW_STEP: step}
     ) as span:
         yield span

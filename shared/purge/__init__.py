@@ -2,7 +2,15 @@
 keep a tombstone of the plan id (so a late event cannot re-create the plan), and answer retention
 with a purge receipt of counts. See `shared.contracts.purge` for the vocabulary."""
 
-from shared.purge.participant import PlanDataPurger, PurgeParticipant
+from shared.purge.participant import PURGE_WORKFLOW, PlanDataPurger, PurgeParticipant, participant_span
 from shared.purge.store import MongoPlanPurger, MongoTombstones, Tombstones
 
-__all__ = ["MongoPlanPurger", "MongoTombstones", "PlanDataPurger", "PurgeParticipant", "Tombstones"]
+__all__ = [
+    "PURGE_WORKFLOW",
+    "MongoPlanPurger",
+    "MongoTombstones",
+    "PlanDataPurger",
+    "PurgeParticipant",
+    "Tombstones",
+    "participant_span",
+]

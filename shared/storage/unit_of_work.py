@@ -124,12 +124,20 @@ class MongoTransaction:
         self._source = source
         self._audit_log = audit_log
         self.events: list[EventRecord] = []
+        self.trace_carriers: list[dict[str, str]] = []
+        """The trace context each event was published in (one per event, same order)."""
         self.audit_records: list[AuditRecord] = []
 
     def publish(self, *events: Event) -> None:
-        """Queue events; they reach the outbox in this transaction and Kafka after it commits."""
+        """Queue events; they reach the outbox in this transaction and Kafka after it commits.
+
+        Each event travels with the trace context active here, not at commit: an event published in a
+        workflow's step (a timer days later, a receipt) stays in that workflow's trace."""
         now = self.clock.now()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
         self.events.extend(EventRecord.from_event(e, source=self._source, time=now) for e in events)
+        self.trace_carriers.extend(carrier for _ in events)
 
     def audit(
         self,
@@ -211,8 +219,9 @@ class MongoUnitOfWork:
     async def _write_outbox(self, tx: MongoTransaction, session: AsyncClientSession) -> None:
         if not tx.events:
             return
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the change's trace context travels with its events
         base = time.time_ns() // 1000 * 1000  # relay order: commit order, then order within the commit
-        documents = [outbox_document(record, seq=base + i, trace_carrier=carrier) for i, record in enumerate(tx.events)]
+        documents = [
+            outbox_document(record, seq=base + i, trace_carrier=carrier)
+            for i, (record, carrier) in enumerate(zip(tx.events, tx.trace_carriers, strict=True))
+        ]
         await self.db[OUTBOX_COLLECTION].insert_many(documents, session=session)

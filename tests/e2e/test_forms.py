@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from launcher.stack import Platform
+from shared.crypto.envelope import is_envelope
 from shared.kernel.roles import Role
 from tests.conftest import INSTRUMENTS, Tokens, bearer
 from tests.e2e.test_notifications import patient_with_plan
-from tests.support.kafka_helpers import eventually, find_record, header
+from tests.support.kafka_helpers import eventually, find_record, header, opened_payload
 from tests.support.notify_helpers import received
 
 pytestmark = pytest.mark.integration
@@ -157,7 +158,10 @@ async def test_what_matters_answers_flag_the_unit_until_acknowledged(
                 r.key == plan_id.encode() and header(r, "ce_type") == "se.careplan.forms.what_matters_answered.v1"
             ),
         )
-        assert json.loads(journal.value)["answer"] == "Att kunna fortsätta arbeta."
+        assert is_envelope(json.loads(journal.value)["answer"])  # sealed with the plan's key on the topic
+        assert platform.addresses is not None
+        opened = await opened_payload(journal, platform.addresses.mongodb_uri, platform.keyring_database)
+        assert opened["answer"] == "Att kunna fortsätta arbeta."
         async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as plans:
 
             async def listed(kinds: list[str]) -> bool:

@@ -12,10 +12,12 @@ import pytest
 from launcher.catalogue import all_topics
 from launcher.purge_verify import Needles, verify
 from launcher.stack import Platform
+from shared.contracts.plans import PLANS_TOPIC, PlanStarted
 from shared.contracts.purge import PURGING_SERVICES
+from shared.crypto.envelope import is_envelope
 from shared.kernel.roles import Role
 from tests.conftest import Tokens, bearer, new_personnummer
-from tests.support.kafka_helpers import eventually
+from tests.support.kafka_helpers import eventually, find_record, header
 
 pytestmark = pytest.mark.integration
 UNIT = "SE2321000016-PURGE1"
@@ -133,14 +135,25 @@ async def test_the_only_plan_of_a_patient_purged_leaves_no_trace_of_their_person
     assert report.findings == [], "\n".join(report.lines())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 4: events still carry the personnummer on Kafka")
 async def test_after_a_purge_no_topic_holds_the_patients_identity(
     platform: Platform, tokens: Tokens, published_programs: list[str]
 ) -> None:
+    """Crypto-shredding: the plan's events are on the topics with their personal fields sealed, and the
+    purge destroys the key, so a reader of every topic from the beginning finds nothing of the patient."""
     personnummer = new_personnummer("19760606")
     plan_id = await start_plan(platform, tokens, personnummer)
+    bootstrap = platform.addresses.kafka_bootstrap_servers if platform.addresses else ""
+    record = await find_record(
+        bootstrap, PLANS_TOPIC.name, lambda r: r.key == plan_id.encode() and header(r, "ce_type") == PlanStarted.ce_type
+    )
+    sealed = json.loads(record.value or b"{}")["patient_personnummer"]
+    assert is_envelope(sealed) and sealed["kid"] == plan_id  # sealed from the start, not only after the purge
     await end_and_purge(platform, tokens, plan_id)
     endpoints = json.loads(platform.write_endpoints().read_text())
     topics = [t.name for t in all_topics()]
     report = await verify(endpoints, topics, Needles(plan_id=plan_id, personal=[personnummer, NAME]))
-    assert [f for f in report.findings if f.startswith("kafka")] == [], "\n".join(report.lines())
+    assert report.findings == [], "\n".join(report.lines())  # nothing on the topics, and the key is gone
+    assert any(k.endswith("plan_keys") for k in report.kept)  # the destroyed key's marker, by design
+    async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as plans:  # no new key, no plan
+        staff = bearer(tokens.staff(unit=UNIT))
+        assert (await plans.get(f"/plans/{plan_id}", headers=staff)).status_code == 404

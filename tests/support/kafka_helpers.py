@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+from pymongo import AsyncMongoClient
+
+from shared.crypto.mongo_keyring import MongoKeyring
+from shared.messaging.sealing import open_payload
 
 
 async def find_record(
@@ -40,6 +46,16 @@ async def produce(
         await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+async def opened_payload(record: ConsumerRecord[bytes, bytes], mongodb_uri: str, keyring_database: str) -> Any:
+    """The record's JSON payload with its sealed personal fields opened with the platform's plan keys
+    (a sealed field whose key was destroyed reads as an empty value)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    try:
+        return await open_payload(json.loads(record.value or b"{}"), MongoKeyring(client[keyring_database]))
+    finally:
+        await client.close()
 
 
 def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:

@@ -1,8 +1,10 @@
 """Events the forms service consumes: plans (their ownership first, then forms' own state) and
-patients' messages (as activity), and retention's purge requests."""
+patients' messages (as activity), and retention's export and purge requests (one consumer, so a
+plan's export is answered before its purge)."""
 
 from __future__ import annotations
 
+from services.forms.adapters.export import MongoPlanResponses
 from services.forms.adapters.purge import FormsPlanPurger
 from services.forms.domain.model import (
     ModuleStateChangedView,
@@ -10,9 +12,10 @@ from services.forms.domain.model import (
     PlanEndedView,
     PlanStartedView,
 )
+from services.forms.service_layer.export import FormsExport
 from services.forms.service_layer.service import FormsService
 from shared.contracts import forms, messaging, plans
-from shared.contracts.retention import RETENTION_TOPIC
+from shared.contracts.retention import RETENTION_TOPIC, ExportRequested
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.ownership import MongoOwnershipRepository, OwnershipProjector
 from shared.purge import MongoTombstones, PurgeParticipant
@@ -36,7 +39,7 @@ def messaging_subscriptions(service: FormsService) -> list[Subscription]:
 
 
 def consumers(runtime: Runtime, service: FormsService) -> list[EventConsumer]:
-    projector = OwnershipProjector(MongoOwnershipRepository(runtime.db))
+    projector = OwnershipProjector(MongoOwnershipRepository(runtime.db), forms.TransferApplied)
     return [
         EventConsumer(
             "forms.plan-events",
@@ -53,9 +56,9 @@ def consumers(runtime: Runtime, service: FormsService) -> list[EventConsumer]:
             runtime.broker,
         ),
         EventConsumer(
-            "forms.purge",
+            "forms.purge",  # the group's name from before it answered exports too (a new name rereads the topic)
             [RETENTION_TOPIC.name],
-            purge_participant(runtime).subscriptions(),
+            [*export_subscriptions(runtime, service), *purge_participant(runtime).subscriptions()],
             runtime.uow,
             runtime.broker,
         ),
@@ -64,3 +67,9 @@ def consumers(runtime: Runtime, service: FormsService) -> list[EventConsumer]:
 
 def purge_participant(runtime: Runtime) -> PurgeParticipant:
     return PurgeParticipant("forms", FormsPlanPurger(runtime.db), MongoTombstones(runtime.db), forms.PurgeReceipt)
+
+
+def export_subscriptions(runtime: Runtime, service: FormsService) -> list[Subscription]:
+    """Retention's export requests (a purged plan's are dropped: the default for a tombstoned key)."""
+    export = FormsExport(service.stores, MongoPlanResponses(runtime.db), runtime.audit)
+    return [Subscription(ExportRequested.ce_type, ExportRequested, export.on_export_requested)]

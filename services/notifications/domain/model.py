@@ -8,6 +8,8 @@ from typing import Literal, Protocol
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from shared.crypto.personal import Personal
+
 Channel = Literal["email", "sms", "inbox"]
 DeliveryState = Literal["queued", "sending", "sent", "deferred", "failed"]
 
@@ -46,9 +48,9 @@ class FanoutRecipient(BaseModel):
 
     plan_id: str
     unit_id: str
-    personnummer: str
+    personnummer: Personal[str]
     protected_identity: bool = False
-    addresses: dict[Channel, str | None] = Field(description="Chosen channel → address (the inbox has none).")
+    addresses: Personal[dict[Channel, str | None]] = Field(description="Chosen channel → address (the inbox has none).")
 
     @classmethod
     def of(cls, plan: PatientPlan, preferences: Preferences) -> FanoutRecipient:

@@ -57,6 +57,11 @@ TEMPLATES: dict[str, Text] = {
         subject="Din vårdplan har flyttats",
         body="Hej! Din vårdplan har flyttats till en annan mottagning. Logga in på 1177.se.",
     ),
+    "staff_handover_received": Text(
+        subject="En vårdplan har överlämnats till er",
+        body="En patients vårdplan har överlämnats till ${unit_name} och du är ansvarig behandlare. "
+        "Logga in i Stöd och behandling.",
+    ),
     "plan_ended": Text(
         subject="Din vårdplan har avslutats",
         body="Hej! Din vårdplan hos ${unit_name} har avslutats. Har du frågor kan du kontakta din mottagning. "

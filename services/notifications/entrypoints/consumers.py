@@ -6,9 +6,11 @@ from typing import cast
 
 from pydantic import BaseModel
 
+from services.notifications.adapters.export import MongoPlanDeliveries
 from services.notifications.adapters.purge import NotificationsPlanPurger
 from services.notifications.domain.model import PlanRecipient
 from services.notifications.service_layer import readers
+from services.notifications.service_layer.export import NotificationsExport
 from services.notifications.service_layer.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import forms, handover, messaging, plans, retention
@@ -30,17 +32,26 @@ def consumers(runtime: Runtime, service: NotificationsService) -> list[EventCons
 
 
 def purge(runtime: Runtime) -> EventConsumer:
-    """Retention's purge requests: delete the plan's notification data, answer with a receipt."""
+    """Retention's export and purge requests (one consumer, so a plan's export is answered before its
+    purge): answer with the plan's part of the export; delete the plan's notification data, answer
+    with a receipt. The group keeps its name from before it answered exports (a new one rereads the topic)."""
     participant = PurgeParticipant(
         "notifications", NotificationsPlanPurger(runtime.db), MongoTombstones(runtime.db), work.PurgeReceipt
     )
     return EventConsumer(
         "notifications.purge",
         [retention.RETENTION_TOPIC.name],
-        participant.subscriptions(),
+        [*export_subscriptions(runtime), *participant.subscriptions()],
         runtime.uow,
         runtime.broker,
     )
+
+
+def export_subscriptions(runtime: Runtime) -> list[Subscription]:
+    """Retention's export requests (a purged plan's are dropped: the default for a tombstoned key)."""
+    export = NotificationsExport(MongoOwnershipRepository(runtime.db), MongoPlanDeliveries(runtime.db), runtime.audit)
+    requested = retention.ExportRequested
+    return [Subscription(requested.ce_type, requested, export.on_export_requested)]
 
 
 def _outside_transaction(ce_type: str, model: type[BaseModel], handler: Handler) -> Subscription:
@@ -53,7 +64,7 @@ def ownership(runtime: Runtime, _: NotificationsService) -> EventConsumer:
     return EventConsumer(
         "notifications.plan-events",
         [plans.PLANS_TOPIC.name],
-        OwnershipProjector(MongoOwnershipRepository(runtime.db)).subscriptions(),
+        OwnershipProjector(MongoOwnershipRepository(runtime.db), work.TransferApplied).subscriptions(),
         runtime.uow,
         runtime.broker,
     )

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-HANDOVER_COMPLETED = "se.careplan.handover.completed.v1"
-"""Not in `shared.contracts.handover` yet (the handover service publishes nothing so far): the one
-event type named here rather than by its contract class."""
+from shared.contracts.handover import HandoverCompleted
+
+HANDOVER_COMPLETED = HandoverCompleted.ce_type
 
 
 class PlanRef(BaseModel):
@@ -54,3 +54,5 @@ class HandoverCompletedView(BaseModel):
 
     plan_id: str
     to_unit_id: str
+    responsible_hsa_id: str = ""
+    """The receiving unit's responsible therapist (e-mailed)."""

@@ -70,10 +70,14 @@ class TriggerHandlers:
         await self.notifier.staff(plan, [plan.responsible_hsa_id], staff)
 
     async def on_handover_completed(self, event: HandoverCompletedView, received: ReceivedEvent, _: Any) -> None:
-        """The patient is told; announcements of the receiving unit reach the plan from now on."""
+        """The patient is told (no health information), the receiving unit's responsible therapist
+        e-mailed; announcements of the receiving unit reach the plan from now on."""
         plan = await self.held(event.plan_id)
         await self.stores.recipients.move(event.plan_id, event.to_unit_id)
         await self.notifier.patients([plan], Trigger(received.id, "handover_done", "handover_done"))
+        if event.responsible_hsa_id:
+            staff = Trigger(received.id, "handover_received", "staff_handover_received")
+            await self.notifier.staff(plan, [event.responsible_hsa_id], staff)
 
     async def on_plan_ended(self, event: PlanRef, received: ReceivedEvent, _: Any) -> None:
         """No more announcements for the plan, and its patient is told it has ended (no health

@@ -14,6 +14,7 @@ from pydantic import BaseModel, field_validator
 from services.plans.domain.content import Actor, Contact, PageComment, PlanningEntry, new_id
 from services.plans.domain.flags import Flag
 from services.plans.domain.program import ProgramVersion
+from services.plans.domain.transfer import TransferInFlight
 from shared.contracts import plans as events
 from shared.kernel.errors import Conflict, Forbidden, NotFound
 from shared.ownership.model import OwnershipState, PlanOwnership
@@ -72,6 +73,8 @@ class Plan(BaseModel):
     comments: list[PageComment] = []
     last_active_at: datetime | None = None
     flags: list[Flag] = []
+    transfer: TransferInFlight | None = None
+    """A handover being applied: read-only at both units until it settles (`domain.transfer`)."""
 
     @field_validator("ended_by", mode="before")
     @classmethod
@@ -139,7 +142,11 @@ class Plan(BaseModel):
             responsible_hsa_id=self.responsible_hsa_id,
             program_id=self.program_id,
             program_version=self.program_version,
-            state=OwnershipState.ACTIVE if self.active else OwnershipState.ENDED,
+            state=OwnershipState.ENDED
+            if not self.active
+            else OwnershipState.TRANSFERRING
+            if self.transfer
+            else OwnershipState.ACTIVE,
             version=version,
             started_at=self.started_at,
             ended_at=self.ended_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.plans.service_layer.access import PlanAccess
 from services.plans.service_layer.editing import PlanEditing
+from services.plans.service_layer.handover import ActiveKeys, PlanTransfers, UnitCatalog, UnitProgramsRepository
 from services.plans.service_layer.lifecycle import PlanLifecycle
 from services.plans.service_layer.ports import FlagRepository, PlanRepository, ProgramRepository
 from services.plans.service_layer.programs import ProgramCatalog
@@ -15,7 +16,8 @@ from shared.storage.unit_of_work import UnitOfWork
 
 class PlansService:
     """`catalog`: programs; `lifecycle`: start, responsible, end; `editing`: a plan's content;
-    `reads`: views, lists, FHIR; `flags`: the unit lists' read model fed by other services' events."""
+    `reads`: views, lists, FHIR; `flags`: the unit lists' read model fed by other services' events;
+    `units`: the program versions each unit runs; `transfers`: a plan changing hands in a handover."""
 
     def __init__(
         self,
@@ -24,6 +26,8 @@ class PlansService:
         plans: PlanRepository,
         flags: FlagRepository,
         ownership: OwnershipRepository,
+        units: UnitProgramsRepository,
+        keys: ActiveKeys,
     ) -> None:
         self.catalog = ProgramCatalog(uow, programs)
         access = PlanAccess(uow, self.catalog, plans, ownership)
@@ -31,3 +35,5 @@ class PlansService:
         self.editing = PlanEditing(access)
         self.reads = PlanReads(access, flags)
         self.flags = FlagProjector(flags)
+        self.units = UnitCatalog(access, units)
+        self.transfers = PlanTransfers(access, units, keys)

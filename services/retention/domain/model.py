@@ -29,7 +29,9 @@ class RetentionSchedule(BaseModel):
     ended_at: datetime | None = None
     end_reason: str | None = None
     export_id: str | None = None
-    """The plan's export for the journal, once made (the export step sets it)."""
+    """The plan's latest complete export for the journal (a purge without force needs one)."""
+    purge_when_exported: bool = False
+    """The automatic purge at the limit waits for the plan's export: it starts when `plan_exported` is in."""
 
     @classmethod
     def for_started_plan(cls, plan_id: str, started_at: datetime) -> RetentionSchedule:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from services.retention.domain.export import ExportPartView, PlanExportedView
 from services.retention.domain.model import PlanEndedView, PlanStartedView
 from services.retention.domain.purge import PurgeReceiptView
 from services.retention.service_layer.participant import PurgeRequestedView
 from services.retention.service_layer.services import RetentionServices
 from shared.contracts import forms, handover, messaging, notifications, plans, retention
+from shared.contracts.export import EXPORTING_SERVICES, export_part_type
 from shared.contracts.purge import PURGING_SERVICES, receipt_type
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.events import Topic
@@ -25,11 +27,12 @@ RECEIPT_TOPICS: dict[str, Topic] = {
 
 
 def plan_event_subscriptions(services: RetentionServices) -> list[Subscription]:
-    """The ownership copy first (same transaction), then the plan's schedule."""
+    """The ownership copy first (same transaction), then the plan's schedule, then (at its end) its export."""
     return [
-        *OwnershipProjector(services.stores.projected_ownership()).subscriptions(),
+        *OwnershipProjector(services.stores.projected_ownership(), retention.TransferApplied).subscriptions(),
         Subscription(plans.PlanStarted.ce_type, PlanStartedView, services.schedules.on_plan_started),
         Subscription(plans.PlanEnded.ce_type, PlanEndedView, services.schedules.on_plan_ended),
+        Subscription(plans.PlanEnded.ce_type, PlanEndedView, services.exports.on_plan_ended),
     ]
 
 
@@ -51,6 +54,20 @@ def purge_request_subscriptions(services: RetentionServices) -> list[Subscriptio
             allow_purged=True,
         )
     ]
+
+
+def export_subscriptions(services: RetentionServices) -> list[Subscription]:
+    """Every exporting service's part (one tolerant reader), and retention's own `plan_exported`, which
+    a purge at the limit may be waiting for."""
+    return [
+        *(Subscription(export_part_type(s), ExportPartView, services.exports.on_part) for s in EXPORTING_SERVICES),
+        Subscription(retention.PlanExported.ce_type, PlanExportedView, services.automatic_purge.on_plan_exported),
+    ]
+
+
+def export_topics() -> list[str]:
+    """Where the parts come from (each service's own topic) and where `plan_exported` goes."""
+    return sorted({RECEIPT_TOPICS[s].name for s in EXPORTING_SERVICES} | {retention.RETENTION_TOPIC.name})
 
 
 def consumers(runtime: Runtime, services: RetentionServices) -> list[EventConsumer]:
@@ -75,5 +92,8 @@ def consumers(runtime: Runtime, services: RetentionServices) -> list[EventConsum
             receipt_subscriptions(services),
             runtime.uow,
             runtime.broker,
+        ),
+        EventConsumer(
+            "retention.exports", export_topics(), export_subscriptions(services), runtime.uow, runtime.broker
         ),
     ]

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.retention.domain.export import Export
 from services.retention.domain.model import RetentionSchedule
 from services.retention.domain.purge import Purge, PurgedPlan
 from services.retention.domain.views import EndedPlan
@@ -52,6 +53,42 @@ class PlanDataEraser(Protocol):
     the documents of the plan's timers of the given kinds. Returns counts by collection."""
 
     async def erase(self, plan_id: str, timer_kinds: Collection[str], session: Any = None) -> dict[str, int]: ...
+
+
+class ExportRepository(Protocol):
+    """Exports of plans (the saga's state) with their renderings once complete."""
+
+    async def get(self, export_id: str, session: Any = None) -> Export | None: ...
+
+    async def of_plan(self, plan_id: str, session: Any = None) -> list[Export]:
+        """The plan's exports, newest first."""
+
+    async def latest_of(self, plan_id: str, session: Any = None) -> Export | None: ...
+
+    async def save(self, export: Export, session: Any = None) -> None:
+        """Insert or replace; raises `ConcurrentModification` if someone saved it since it was read."""
+
+    async def save_renderings(self, export_id: str, bundle: dict[str, Any], pdf: bytes, session: Any = None) -> None:
+        """Keep the complete export's FHIR Bundle and PDF with it."""
+
+    async def bundle_of(self, export_id: str, session: Any = None) -> dict[str, Any] | None: ...
+
+    async def pdf_of(self, export_id: str, session: Any = None) -> bytes | None: ...
+
+    async def delete_of_plan(self, plan_id: str, session: Any = None) -> int: ...
+
+
+class ExportPartRepository(Protocol):
+    """Parts received for exports not complete yet (deleted once their export is assembled)."""
+
+    async def put(self, export: Export, service: str, content: dict[str, Any], session: Any = None) -> None: ...
+
+    async def of_export(self, export_id: str, session: Any = None) -> dict[str, dict[str, Any]]:
+        """The parts by service."""
+
+    async def delete_of_export(self, export_id: str, session: Any = None) -> int: ...
+
+    async def delete_of_plan(self, plan_id: str, session: Any = None) -> int: ...
 
 
 class PurgeAwareOwnership:

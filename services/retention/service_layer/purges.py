@@ -17,26 +17,30 @@ from services.retention.service_layer.stores import (
     retry_key,
 )
 from shared.contracts.retention import PlanPurged
+from shared.crypto.keyring import PlanKeyring, installed_keyring
 from shared.kernel.errors import NotFound
 from shared.kernel.principals import Staff
-from shared.messaging.events import ReceivedEvent
+from shared.messaging.events import Event, ReceivedEvent
 from shared.observability.workflow import start_workflow, workflow_step
-from shared.ownership import OwnershipState, PlanOwnership, authorize
+from shared.ownership import PlanOwnership, authorize
+from shared.purge.participant import PURGE_WORKFLOW
 from shared.storage.timers import Timer
 from shared.storage.unit_of_work import Transaction, UnitOfWork
 
-PURGE_WORKFLOW = "purge"
 NO_PURGE = "no purge has been requested for this plan"
-LIMIT_REACHED = "limit reached"
 
 
 class PurgeCoordinator:
     """Use cases of the purge saga (retention's side as its owner)."""
 
-    def __init__(self, uow: UnitOfWork, stores: Stores, policy: RetentionPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWork, stores: Stores, policy: RetentionPolicy, keyring: PlanKeyring | None = None
+    ) -> None:
         self.uow = uow
         self.stores = stores
         self.policy = policy
+        # The plan keys sealing personal data on Kafka: a completed purge destroys the plan's.
+        self.keyring = keyring or installed_keyring()
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -54,20 +58,12 @@ class PurgeCoordinator:
 
         return await self.uow.run(work)
 
-    async def on_automatic_purge_timer(self, timer: Timer, tx: Transaction) -> None:
-        """The grace period after the limit is over: the system purges the plan."""
-        plan_id = timer.payload["plan_id"]
-        if await self.stores.purged_or_purging(plan_id, tx.session):
-            return
-        ownership = await self.stores.ownership.get(plan_id, tx.session)
-        if ownership is None or ownership.state is not OwnershipState.ENDED:
-            return  # gone already, or (never expected) not ended: nothing the system may purge
-        # The export step plugs in here: once exports exist, the plan is exported for the journal first
-        # and its purge requested without force when `plan_exported` is in. Until then the purge records
-        # that the export is missing (`export_id` None) and is forced, with the reason in the audit trail.
-        schedule = await self.stores.schedules.get(plan_id, tx.session)
-        exported = schedule is not None and schedule.export_id is not None
-        await self._start(tx, ownership, None, force=not exported, reason="" if exported else LIMIT_REACHED)
+    async def start_by_system(
+        self, tx: Transaction, ownership: PlanOwnership, *, force: bool, reason: str = ""
+    ) -> Purge:
+        """The system's purge of an ended plan at its limit (see `AutomaticPurge`: after its export,
+        or forced with the reason when the export did not come in time)."""
+        return await self._start(tx, ownership, None, force=force, reason=reason)
 
     async def _start(
         self, tx: Transaction, ownership: PlanOwnership, by: Staff | None, *, force: bool, reason: str
@@ -84,7 +80,7 @@ class PurgeCoordinator:
         )
         purge.workflow = start_workflow(PURGE_WORKFLOW, purge.purge_id)
         await self.stores.purges.save(purge, tx.session)
-        tx.publish(requested)
+        _publish_in_step(purge, "requested", tx, requested)
         await self._schedule_retry(purge, tx)
         why = f"forced: {purge.reason}" if purge.forced else "exported"
         tx.audit(
@@ -151,7 +147,7 @@ class PurgeCoordinator:
         if len(purge.receipts) == counted:
             return
         if purge.workflow:
-            with workflow_step(purge.workflow, f"receipt {receipt.service}"):
+            with workflow_step(purge.workflow, f"receipt {receipt.service}", link_current=True):
                 pass
         if purged is None:
             await self.stores.purges.save(purge, tx.session)
@@ -167,11 +163,8 @@ class PurgeCoordinator:
         if requested is None:
             return
         await self.stores.purges.save(purge, tx.session)
-        tx.publish(requested)
         await self._schedule_retry(purge, tx)
-        if purge.workflow:
-            with workflow_step(purge.workflow, f"re-requested (attempt {purge.attempts})", link_current=True):
-                pass
+        _publish_in_step(purge, f"re-requested (attempt {purge.attempts})", tx, requested, link_current=True)
 
     async def _schedule_retry(self, purge: Purge, tx: Transaction) -> None:
         await self.stores.timers.schedule(
@@ -183,8 +176,11 @@ class PurgeCoordinator:
         )
 
     async def _complete(self, purge: Purge, purged: PlanPurged, tx: Transaction) -> None:
-        """Every receipt is in: announce it, keep the tombstone, drop the rest of retention's documents."""
-        tx.publish(purged)
+        """Every receipt is in: destroy the plan's key (what is left on Kafka can never be read again),
+        announce it, keep the tombstone, drop the rest of retention's documents."""
+        # Before `plan_purged` goes out, and idempotent: a retried transaction destroys it again.
+        await self.keyring.destroy(purge.plan_id)
+        _publish_in_step(purge, "completed", tx, purged, link_current=True)
         await self.stores.timers.cancel(retry_key(purge.plan_id, purge.attempts), session=tx.session)
         await self.stores.tombstones.add(purge.tombstone(), tx.session)
         await self.stores.purges.delete(purge.plan_id, tx.session)
@@ -199,6 +195,13 @@ class PurgeCoordinator:
             unit_id=purge.unit_id,
             reason=f"purge {purge.purge_id} completed: every service confirmed",
         )
-        if purge.workflow:
-            with workflow_step(purge.workflow, "completed"):
-                pass
+
+
+def _publish_in_step(purge: Purge, step: str, tx: Transaction, event: Event, *, link_current: bool = False) -> None:
+    """Publish in a step's span of the purge's trace: the event's consumers (and the receipts they
+    send) continue that trace, however much later a timer fires the step."""
+    if purge.workflow is None:  # not expected: every purge starts its workflow
+        tx.publish(event)
+        return
+    with workflow_step(purge.workflow, step, link_current=link_current):
+        tx.publish(event)

@@ -9,6 +9,8 @@ from typing import Any
 from services.retention.domain.purge import RetryPolicy
 from services.retention.service_layer.ports import (
     EndedPlans,
+    ExportPartRepository,
+    ExportRepository,
     PlanDataEraser,
     PurgeAwareOwnership,
     PurgeRepository,
@@ -22,8 +24,11 @@ LIMIT_TIMER = "retention.limit"
 REMINDER_TIMER = "retention.reminder"
 AUTO_PURGE_TIMER = "retention.auto_purge"
 PURGE_RETRY_TIMER = "retention.purge_retry"
-PLAN_TIMER_KINDS = (LIMIT_TIMER, REMINDER_TIMER, AUTO_PURGE_TIMER)
-"""Timers of a plan's schedule (deleted when retention purges its own data of the plan)."""
+EXPORT_RETRY_TIMER = "retention.export_retry"
+EXPORT_WAIT_TIMER = "retention.export_wait"
+"""At the limit, how long the automatic purge waits for the export before it purges without one."""
+PLAN_TIMER_KINDS = (LIMIT_TIMER, REMINDER_TIMER, AUTO_PURGE_TIMER, EXPORT_RETRY_TIMER, EXPORT_WAIT_TIMER)
+"""Timers of a plan's schedule and exports (deleted when retention purges its own data of the plan)."""
 ALL_TIMER_KINDS = (*PLAN_TIMER_KINDS, PURGE_RETRY_TIMER)
 
 
@@ -39,6 +44,15 @@ def auto_purge_key(plan_id: str) -> str:
     return f"{AUTO_PURGE_TIMER}:{plan_id}"
 
 
+def export_retry_key(export_id: str, attempt: int) -> str:
+    """One timer per attempt, as for purges."""
+    return f"{EXPORT_RETRY_TIMER}:{export_id}:{attempt}"
+
+
+def export_wait_key(plan_id: str) -> str:
+    return f"{EXPORT_WAIT_TIMER}:{plan_id}"
+
+
 def retry_key(plan_id: str, attempt: int) -> str:
     """One timer per attempt: a fired timer's key cannot be scheduled again."""
     return f"{PURGE_RETRY_TIMER}:{plan_id}:{attempt}"
@@ -52,6 +66,10 @@ class RetentionPolicy:
     purge_grace: timedelta = timedelta(days=30)
     """After a plan ended at its limit, how long until it is purged automatically."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    export_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """How long to wait before asking the services whose export part is missing again."""
+    export_wait: timedelta = timedelta(days=7)
+    """At the limit, how long the automatic purge waits for the plan's export before it is forced."""
 
 
 @dataclass
@@ -65,6 +83,8 @@ class Stores:
     ended: EndedPlans
     eraser: PlanDataEraser
     timers: TimerScheduler
+    exports: ExportRepository
+    export_parts: ExportPartRepository
 
     async def purged_or_purging(self, plan_id: str, session: Any = None) -> bool:
         """A plan whose purge has been requested or is done: late events about it are dropped."""

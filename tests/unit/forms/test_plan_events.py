@@ -18,12 +18,15 @@ from tests.unit.forms.conftest import PROGRAM, THERAPIST, UNIT, World
 
 def test_subscriptions_use_the_contracts_and_put_ownership_first(world: World) -> None:
     plan_types = [s.ce_type for s in world.subscriptions]
-    assert plan_types[:3] == [
+    assert plan_types[:6] == [
         plans.PlanStarted.ce_type,
         plans.PlanEnded.ce_type,
         plans.ResponsibleChanged.ce_type,
+        plans.OwnershipTransferring.ce_type,
+        plans.OwnershipTransferred.ce_type,
+        plans.OwnershipTransferReverted.ce_type,
     ]
-    assert plan_types[3:] == [
+    assert plan_types[6:] == [
         plans.PlanStarted.ce_type,
         plans.PlanEnded.ce_type,
         plans.ModuleStateChanged.ce_type,

@@ -22,6 +22,7 @@ def test_the_app_runs_on_the_platform_with_its_service_and_topic() -> None:
         mongodb_uri="mongodb://localhost:1",
         redis_url="redis://localhost:1",
         auth_public_key=public_pem(),
+        careplan_env="test",
     )
     app = create_app(settings)
     assert isinstance(app.state.service, HandoverService)

@@ -39,7 +39,7 @@ FLAG_EVENTS = (events.ReplyDueSoon, events.ReplyOverdue, events.ReplyEscalated)
 
 def plans_consumer(world: World) -> EventConsumer:
     db = defaultdict(object)
-    runtime: Any = SimpleNamespace(uow=SimpleNamespace(db=db), broker=None, db=db)
+    runtime: Any = SimpleNamespace(uow=SimpleNamespace(db=db), broker=None, db=db, audit=None)
     plan_events, _purge = consumers(runtime, world.service)
     return plan_events
 
@@ -85,6 +85,9 @@ def test_the_consumer_reads_the_plans_topic_by_the_contracts_types(world: World)
         plans.PlanStarted.ce_type,
         plans.PlanEnded.ce_type,
         plans.ResponsibleChanged.ce_type,
+        plans.OwnershipTransferring.ce_type,
+        plans.OwnershipTransferred.ce_type,
+        plans.OwnershipTransferReverted.ce_type,
     }
 
 

@@ -16,6 +16,7 @@ from shared.kernel.principals import Patient, Staff
 from shared.kernel.roles import Role
 from tests.fakes import FakeUnitOfWork, InMemoryOwnershipRepository
 from tests.unit.plans.fakes import InMemoryPlanRepository, InMemoryProgramRepository
+from tests.unit.plans.transfer_fakes import InMemoryActiveKeys, InMemoryUnitPrograms
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 UNIT, OTHER_UNIT = "SE2321000016-UNIT", "SE2321000016-OTHR"
@@ -94,4 +95,7 @@ async def world() -> World:
     programs, plans, ownership = InMemoryProgramRepository(), InMemoryPlanRepository(), InMemoryOwnershipRepository()
     uow = FakeUnitOfWork(clock, programs, plans, ownership)
     await programs.add(PROGRAM, published_by=PUBLISHER.hsa_id, now=NOW, session=None)
-    return World(clock, uow, programs, plans, ownership, PlansService(uow, programs, plans, plans, ownership))
+    units, keys = InMemoryUnitPrograms(), InMemoryActiveKeys(plans)
+    uow.track(units)
+    service = PlansService(uow, programs, plans, plans, ownership, units, keys)
+    return World(clock, uow, programs, plans, ownership, service)

@@ -3,15 +3,20 @@ service layer to them and delivers events the way the consumers do (by the same 
 
 from __future__ import annotations
 
+import copy
+import json
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from services.retention.adapters.pdf_export import render_pdf
+from services.retention.domain.export import Export
 from services.retention.domain.model import RetentionSchedule
 from services.retention.domain.purge import Purge, PurgedPlan
 from services.retention.domain.views import EndedPlan
 from services.retention.entrypoints.consumers import (
+    export_subscriptions,
     plan_event_subscriptions,
     purge_request_subscriptions,
     receipt_subscriptions,
@@ -21,6 +26,7 @@ from services.retention.service_layer.stores import RetentionPolicy, Stores
 from shared.clock import FixedClock
 from shared.contracts import plans
 from shared.contracts.purge import receipt_type
+from shared.crypto.keyring import InMemoryKeyring
 from shared.messaging.consumer import Subscription
 from shared.messaging.events import EVENT_TYPES, Event, ReceivedEvent
 from shared.ownership import OwnershipState
@@ -114,6 +120,75 @@ class InMemoryPlanDataEraser:
         return {"plan_ownership": owned, "timers": len(keys)}
 
 
+class InMemoryExportRepository:
+    """Exports and their renderings in dicts, with the MongoDB one's version check."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Export] = {}
+        self.bundles: dict[str, dict[str, Any]] = {}
+        self.pdfs: dict[str, bytes] = {}
+
+    async def get(self, export_id: str, session: Any = None) -> Export | None:
+        found = self.items.get(export_id)
+        return found.model_copy(deep=True) if found else None
+
+    async def of_plan(self, plan_id: str, session: Any = None) -> list[Export]:
+        mine = [e.model_copy(deep=True) for e in self.items.values() if e.plan_id == plan_id]
+        return sorted(mine, key=lambda e: e.requested_at, reverse=True)
+
+    async def latest_of(self, plan_id: str, session: Any = None) -> Export | None:
+        return next(iter(await self.of_plan(plan_id)), None)
+
+    async def save(self, export: Export, session: Any = None) -> None:
+        stored = self.items.get(export.export_id)
+        if (stored.version if stored else 0) != export.version:
+            raise ConcurrentModification(export.export_id)
+        export.version += 1
+        self.items[export.export_id] = export.model_copy(deep=True)
+
+    async def save_renderings(self, export_id: str, bundle: dict[str, Any], pdf: bytes, session: Any = None) -> None:
+        self.bundles[export_id], self.pdfs[export_id] = copy.deepcopy(bundle), pdf
+
+    async def bundle_of(self, export_id: str, session: Any = None) -> dict[str, Any] | None:
+        return copy.deepcopy(self.bundles.get(export_id))
+
+    async def pdf_of(self, export_id: str, session: Any = None) -> bytes | None:
+        return self.pdfs.get(export_id)
+
+    async def delete_of_plan(self, plan_id: str, session: Any = None) -> int:
+        gone = [k for k, e in self.items.items() if e.plan_id == plan_id]
+        for key in gone:
+            del self.items[key]
+            self.bundles.pop(key, None)
+            self.pdfs.pop(key, None)
+        return len(gone)
+
+
+class InMemoryExportPartRepository:
+    """Parts by (export, service), stored as JSON text like the MongoDB one (so dates read back as text)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[str, str]] = {}
+
+    async def put(self, export: Export, service: str, content: dict[str, Any], session: Any = None) -> None:
+        self.items[(export.export_id, service)] = (export.plan_id, json.dumps(content))
+
+    async def of_export(self, export_id: str, session: Any = None) -> dict[str, dict[str, Any]]:
+        return {s: json.loads(c) for (e, s), (_, c) in self.items.items() if e == export_id}
+
+    async def delete_of_export(self, export_id: str, session: Any = None) -> int:
+        gone = [k for k in self.items if k[0] == export_id]
+        for key in gone:
+            del self.items[key]
+        return len(gone)
+
+    async def delete_of_plan(self, plan_id: str, session: Any = None) -> int:
+        gone = [k for k, (p, _) in self.items.items() if p == plan_id]
+        for key in gone:
+            del self.items[key]
+        return len(gone)
+
+
 class RetentionWorld:
     """The retention service layer over the fakes, with the consumers' subscriptions."""
 
@@ -124,6 +199,8 @@ class RetentionWorld:
         self.tombstones = InMemoryTombstoneRepository()
         self.ownership = InMemoryOwnershipRepository()
         self.timers = FakeTimers()
+        self.exports = InMemoryExportRepository()
+        self.export_parts = InMemoryExportPartRepository()
         self.stores = Stores(
             schedules=self.schedules,
             purges=self.purges,
@@ -132,13 +209,29 @@ class RetentionWorld:
             ended=InMemoryEndedPlans(self.ownership),
             eraser=InMemoryPlanDataEraser(self.ownership, self.timers),
             timers=self.timers,
+            exports=self.exports,
+            export_parts=self.export_parts,
         )
-        self.uow = FakeUnitOfWork(self.clock, self.schedules, self.purges, self.tombstones, self.ownership, self.timers)
-        self.services = RetentionServices.build(self.uow, self.stores, policy or RetentionPolicy())
+        self.uow = FakeUnitOfWork(
+            self.clock,
+            self.schedules,
+            self.purges,
+            self.tombstones,
+            self.ownership,
+            self.timers,
+            self.exports,
+            self.export_parts,
+        )
+        self.services = RetentionServices.build(
+            self.uow, self.stores, policy or RetentionPolicy(), render_pdf=render_pdf
+        )
+        self.keyring = InMemoryKeyring()  # never the process's keyring another test may have installed
+        self.services.purges.keyring = self.keyring
         self.subscriptions = [
             *plan_event_subscriptions(self.services),
             *purge_request_subscriptions(self.services),
             *receipt_subscriptions(self.services),
+            *export_subscriptions(self.services),
         ]
         self._pumped = 0
 

@@ -33,7 +33,7 @@ async def test_retention_deletes_its_data_of_the_plan_and_answers_with_its_recei
         plan_id="p1",
         purge_id="g1",
         service="retention",
-        deleted={"schedules": 1, "plan_ownership": 1, "timers": 3},
+        deleted={"schedules": 1, "plan_ownership": 1, "timers": 3, "exports": 0, "export_parts": 0},
         purged_at=NOW + timedelta(hours=1),
     )
     assert answer.topic == retention.RETENTION_TOPIC and answer.ce_type == receipt_type("retention")
@@ -49,7 +49,7 @@ async def test_a_re_request_for_other_services_is_not_answered_and_a_repeat_is_a
     await world.deliver(request(["retention"]), request(["retention", "plans"], attempt=2))
     first, second = world.uow.events_of(retention.PurgeReceipt)
     assert first.deleted["schedules"] == 1
-    assert second.deleted == {"schedules": 0, "plan_ownership": 0, "timers": 0}
+    assert second.deleted == {"schedules": 0, "plan_ownership": 0, "timers": 0, "exports": 0, "export_parts": 0}
 
 
 def test_every_participants_receipt_is_consumed_from_its_own_contracts_topic() -> None:
@@ -66,4 +66,6 @@ def test_the_ownership_copy_is_maintained_first_in_the_plan_events_consumer() ->
     world = RetentionWorld()
     types = [s.ce_type for s in plan_event_subscriptions(world.services)]
     assert types[:3] == [plans.PlanStarted.ce_type, plans.PlanEnded.ce_type, plans.ResponsibleChanged.ce_type]
-    assert types[3:] == [plans.PlanStarted.ce_type, plans.PlanEnded.ce_type]
+    # then the schedule's (started, ended) and the export at the end, after every ownership subscription
+    assert types[-3:] == [plans.PlanStarted.ce_type, plans.PlanEnded.ce_type, plans.PlanEnded.ce_type]
+    assert types.count(plans.PlanStarted.ce_type) == 2

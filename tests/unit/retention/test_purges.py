@@ -93,7 +93,8 @@ async def test_retention_answers_its_own_request_and_the_state_shows_the_five_ot
     await world.services.purges.request_purge("p1", FORCE, admin())
     await world.pump()  # purge_requested → retention's participant → its receipt → the coordinator
     [own] = world.uow.events_of(retention.PurgeReceipt)
-    assert own.deleted == {"schedules": 1, "plan_ownership": 1, "timers": 3}
+    # The schedule's three timers and the export's re-request; the export requested when the plan ended.
+    assert own.deleted == {"schedules": 1, "plan_ownership": 1, "timers": 4, "exports": 1, "export_parts": 0}
     view = await world.services.purges.purge_of("p1", admin(role=Role.PATIENT_ADMIN))
     assert (view.received, view.missing, view.receipts) == (["retention"], OTHERS, {"retention": own.deleted})
     assert world.schedules.items == {} and "p1" not in world.ownership.items
@@ -165,28 +166,6 @@ async def test_purging_one_of_two_plans_of_a_patient_leaves_the_other_intact() -
     assert world.schedules.items.keys() == {"p2"} and world.ownership.items.keys() == {"p2"}
     assert world.ownership.items["p2"].patient_personnummer == PNR
     assert {k: t for k, t in world.timers.timers.items() if t.payload["plan_id"] == "p2"} == before
-
-
-async def test_at_the_limit_the_system_purges_after_the_grace_period_recording_the_missing_export() -> None:
-    world = RetentionWorld(RetentionPolicy(purge_grace=timedelta(days=30)))
-    await world.start("p1")
-    world.clock.set(NOW + RETENTION_LIMIT)
-    await world.fire_due()
-    await world.end("p1", reason="limit")
-    world.clock.advance(timedelta(days=29))
-    await world.fire_due()
-    assert world.uow.events_of(PurgeRequested) == []
-    world.clock.advance(timedelta(days=1))
-    await world.fire_due()
-    [requested] = world.uow.events_of(PurgeRequested)
-    purge = world.purges.items["p1"]
-    assert requested.purge_id == purge.purge_id and requested.services == list(PURGING_SERVICES)
-    assert (purge.requested_by, purge.forced, purge.reason, purge.export_id) == ("system", True, "limit reached", None)
-    audit = world.uow.audit_log.records[-1]
-    assert (audit.actor_kind, audit.action, audit.patient_ref) == ("system", "purge", PNR)
-    fired_again = world.timers.timers["retention.auto_purge:p1"]
-    await world.uow.run(lambda tx: world.services.purges.on_automatic_purge_timer(fired_again, tx))
-    assert len(world.uow.events_of(PurgeRequested)) == 1  # already purging: nothing more
 
 
 async def test_the_units_ended_plans_are_listed_by_page_with_ids_and_dates_only() -> None:

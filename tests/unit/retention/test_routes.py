@@ -9,12 +9,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.retention.entrypoints.routes import router
+from services.retention.entrypoints.routes import prefers_pdf, router
+from shared.contracts.export import EXPORTING_SERVICES
 from shared.kernel.principals import Patient, Principal, Staff
 from shared.kernel.roles import Role
 from shared.web.openapi import install_openapi
 from shared.web.problems import install_problem_handlers
 from tests.unit.retention.fakes import OTHER_UNIT, PNR, UNIT, RetentionWorld
+from tests.unit.retention.test_exports import export_part
 
 CALLERS: dict[str, Principal] = {
     "admin": Staff(hsa_id="SE2321000016-D1", unit_id=UNIT, roles=frozenset({Role.DATA_ADMIN})),
@@ -89,3 +91,73 @@ async def test_retention_and_ended_plans_routes(api: tuple[httpx.AsyncClient, Re
     assert listed.status_code == 200 and [r["plan_id"] for r in listed.json()["items"]] == ["ended"]
     bad = await client.get("/units/me/ended-plans", params={"ended_before": "soon"}, headers=as_("admin"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "ended_before"
+
+
+async def test_export_routes(api: tuple[httpx.AsyncClient, RetentionWorld]) -> None:
+    client, world = api
+    [export_id] = list(world.exports.items)  # requested when the plan ended
+    for caller in ("therapist", "patient"):
+        assert (await client.get("/plans/ended/exports", headers=as_(caller))).status_code == 403
+    for plan_id, caller in [("ended", "foreign-admin"), ("nowhere", "admin")]:
+        missing = await client.get(f"/plans/{plan_id}/exports/{export_id}", headers=as_(caller))
+        assert (missing.status_code, missing.json()["detail"]) == (404, "no such plan")
+    listed = await client.get("/plans/ended/exports", headers=as_("patient-admin"))
+    assert listed.status_code == 200
+    [item] = listed.json()["items"]
+    assert (item["export_id"], item["state"], item["received"]) == (export_id, "requested", [])
+    early = await client.get(f"/plans/ended/exports/{export_id}", headers=as_("admin"))
+    assert early.status_code == 409 and early.json()["field"] == "export_id"
+    assert "waiting for the parts of plans" in early.json()["detail"]
+    await world.deliver(*(export_part(s, export_id, "ended") for s in EXPORTING_SERVICES))
+
+    bundle = await client.get(f"/plans/ended/exports/{export_id}", headers=as_("admin"))
+    assert (bundle.status_code, bundle.headers["content-type"]) == (200, "application/fhir+json")
+    assert bundle.json()["resourceType"] == "Bundle" and bundle.headers["cache-control"] == "no-store"
+    pdf_headers = as_("patient-admin") | {"Accept": "application/pdf"}
+    for path, headers in [
+        (f"/plans/ended/exports/{export_id}", pdf_headers),
+        (f"/plans/ended/exports/{export_id}.pdf", as_("admin")),
+    ]:
+        pdf = await client.get(path, headers=headers)
+        assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+        assert pdf.content.startswith(b"%PDF") and export_id in pdf.headers["content-disposition"]
+    other = await client.get("/plans/active/exports/" + export_id, headers=as_("admin"))
+    assert (other.status_code, other.json()["detail"]) == (404, "no such export")
+
+    active = await client.post("/plans/active/exports", headers=as_("admin"))
+    assert active.status_code == 409 and active.json()["field"] == "plan_id"
+    again = await client.post("/plans/ended/exports", headers=as_("patient-admin"))
+    assert again.status_code == 202 and again.json()["missing"] == list(EXPORTING_SERVICES)
+    assert (await client.post("/plans/ended/exports", headers=as_("therapist"))).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("accept", "pdf"),
+    [
+        (None, False),
+        ("application/pdf", True),
+        ("application/fhir+json", False),
+        ("application/json, application/pdf", False),
+        ("application/json;q=0.5, application/pdf", True),
+        ("*/*", False),
+        ("application/pdf;q=oops, text/html", False),
+    ],
+)
+def test_accept_chooses_the_pdf_only_when_preferred(accept: str | None, pdf: bool) -> None:
+    assert prefers_pdf(accept) is pdf
+
+
+def test_the_export_routes_are_documented_with_their_media_types() -> None:
+    app = FastAPI()
+    install_openapi(app)
+    app.include_router(router)
+    paths = app.openapi()["paths"]
+    one = paths["/plans/{plan_id}/exports/{export_id}"]["get"]
+    assert set(one["responses"]["200"]["content"]) == {"application/fhir+json", "application/pdf"}
+    assert set(paths["/plans/{plan_id}/exports/{export_id}.pdf"]["get"]["responses"]["200"]["content"]) == {
+        "application/pdf"
+    }
+    for path in ("/plans/{plan_id}/exports", "/plans/{plan_id}/exports/{export_id}"):
+        for operation in paths[path].values():
+            assert operation["summary"] and operation["security"] == [{"bearerAuth": []}]
+            assert "application/problem+json" in operation["responses"]["409"]["content"]

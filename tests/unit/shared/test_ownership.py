@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.clock import FixedClock
-from shared.contracts.plans import PlanEnded, PlanStarted, ResponsibleChanged
+from shared.contracts.plans import (
+    OwnershipTransferred,
+    OwnershipTransferReverted,
+    OwnershipTransferring,
+    PlanEnded,
+    PlanStarted,
+    ResponsibleChanged,
+)
 from shared.kernel.errors import Conflict, NotFound
 from shared.kernel.principals import Patient, Staff
 from shared.kernel.roles import Role
@@ -101,7 +108,14 @@ async def test_the_projector_keeps_the_copy_from_plan_events_and_replays_change_
 
 def test_the_projector_subscribes_to_the_plans_contract() -> None:
     types = [s.ce_type for s in OwnershipProjector(InMemoryOwnershipRepository()).subscriptions()]
-    assert types == [PlanStarted.ce_type, PlanEnded.ce_type, ResponsibleChanged.ce_type]
+    assert types == [
+        PlanStarted.ce_type,
+        PlanEnded.ce_type,
+        ResponsibleChanged.ce_type,
+        OwnershipTransferring.ce_type,
+        OwnershipTransferred.ce_type,
+        OwnershipTransferReverted.ce_type,
+    ]
 
 
 async def test_a_failed_unit_of_work_leaves_nothing_behind() -> None:
