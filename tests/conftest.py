@@ -24,15 +24,10 @@ PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "
 INSTRUMENTS = Path(__file__).resolve().parent.parent / "services" / "forms" / "instruments"
 
 
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """The real backing servers (embedded, or the external ones configured), started once per session.
-
-    Integration tests use these alone (one adapter against one real server); `platform` adds the
-    six service processes for the end-to-end tests."""
-    state = tmp_path_factory.mktemp("careplan")
-    running = Platform(
-        state,
+def new_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
+    """A platform on servers of its own (embedded, or the external ones configured), not yet started."""
+    return Platform(
+        tmp_path_factory.mktemp("careplan"),
         database_prefix=f"t{uuid.uuid4().hex[:8]}_",
         mongo_in_memory=True,
         extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
@@ -40,6 +35,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "notifications": {"CLOCK_OFFSET_SECONDS": str(seconds_to_noon_stockholm()), "SMS_TIMEOUT_SECONDS": "1.5"}
         },
     )
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The real backing servers (embedded, or the external ones configured), started once per session.
+
+    Integration tests use these alone (one adapter against one real server); `platform` adds the
+    six service processes for the end-to-end tests."""
+    running = new_platform(tmp_path_factory)
     try:
         running.start_servers()
         yield running
@@ -108,9 +112,8 @@ def new_personnummer(birth_date: str = "19800101") -> str:
     return complete_personnummer(birth_date, f"{next(_serial):03d}")
 
 
-@pytest.fixture(scope="session")
-async def published_programs(platform: Platform, tokens: Tokens) -> list[str]:
-    """The shipped programs, published once."""
+async def publish_programs(platform: Platform, tokens: Tokens) -> list[str]:
+    """Publish the shipped programs on `platform`; their ids."""
     published = []
     async with httpx.AsyncClient(base_url=platform.urls["plans"], timeout=30) as client:
         for path in sorted(PROGRAMS_DIR.glob("*.json")):
@@ -122,14 +125,14 @@ async def published_programs(platform: Platform, tokens: Tokens) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+async def published_programs(platform: Platform, tokens: Tokens) -> list[str]:
+    """The shipped programs, published once."""
+    return await publish_programs(platform, tokens)
+
+
+@pytest.fixture(scope="session")
 def published_forms(platform: Platform, tokens: Tokens) -> list[str]:
     """The shipped standard instruments, published once."""
     from launcher.demo import publish_instruments
 
     return publish_instruments(platform.urls["forms"], platform.private_key.read_bytes())
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that move service clocks forward run last, in the order collected: a jump to day 731
-    ends every plan of the session, and a clock set back leaves timers due in between unfired."""
-    items.sort(key=lambda item: item.get_closest_marker("time_travel") is not None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -50,3 +50,23 @@ async def find_by_ids(
 
     found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
     return [doc for doc in found if doc is not None]
+
+
+class KeyedDocuments(Generic[M]):
+    """One document per key (the model's `key_field` is the `_id`), read and replaced whole:
+    for small per-unit or per-plan records a service keeps (e.g. the program versions a unit runs)."""
+
+    def __init__(self, collection: Any, model: type[M], key_field: str) -> None:
+        self._collection = collection
+        self._model = model
+        self._key_field = key_field
+
+    async def get(self, key: str, session: Any = None) -> M | None:
+        doc = await self._collection.find_one({"_id": key}, session=session)
+        return self._model.model_validate(doc) if doc else None
+
+    async def save(self, model: M, session: Any = None) -> None:
+        key = getattr(model, self._key_field)
+        await self._collection.replace_one(
+            {"_id": key}, {"_id": key, **model.model_dump()}, upsert=True, session=session
+        )

@@ -63,6 +63,8 @@ class PlanTimers:
     async def schedule(
         self, plan_id: str, key: str, kind: str, due_at: datetime, payload: dict[str, Any], tx: Transaction
     ) -> None:
+        # The plan id in the payload is how a purge finds the plan's timers, fired and cancelled ones too.
+        payload = {**payload, "plan_id": plan_id}
         if await self.scheduler.schedule(key, kind, due_at, payload, session=tx.session):
             await self.registry.add(plan_id, key, tx.session)
 

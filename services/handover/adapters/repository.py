@@ -13,7 +13,7 @@ from services.handover.domain.handover import Handover, HandoverState
 from services.handover.domain.rules import UnitPrograms
 from services.handover.domain.views import HandoverView
 from shared.kernel.errors import Conflict
-from shared.storage.documents import from_document, to_document
+from shared.storage.documents import KeyedDocuments, from_document, to_document
 from shared.storage.unit_of_work import ConcurrentModification
 
 ALREADY_PENDING = "a handover of this plan is already pending"
@@ -68,15 +68,8 @@ class MongoHandoverRepository:
         return sorted(found, key=lambda h: h.requested_at)
 
 
-class MongoUnitPrograms:
+class MongoUnitPrograms(KeyedDocuments[UnitPrograms]):
+    """Each unit's declared program versions, keyed by the unit's HSA-id."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._collection = db["unit_programs"]
-
-    async def get(self, unit_id: str, session: Any = None) -> UnitPrograms | None:
-        doc = await self._collection.find_one({"_id": unit_id}, session=session)
-        return UnitPrograms.model_validate(doc) if doc else None
-
-    async def save(self, units: UnitPrograms, session: Any = None) -> None:
-        await self._collection.replace_one(
-            {"_id": units.unit_id}, {"_id": units.unit_id, **units.model_dump()}, upsert=True, session=session
-        )
+        super().__init__(db["unit_programs"], UnitPrograms, "unit_id")

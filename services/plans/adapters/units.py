@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.plans.domain.plan import Plan
 from services.plans.domain.units import UnitPrograms
+from shared.storage.documents import KeyedDocuments
 
 ACTIVE_KEYS = "active_plan_keys"
 
@@ -18,20 +19,11 @@ def active_key(unit_id: str, personnummer: str, program_id: str) -> str:
     return f"{unit_id}|{personnummer}|{program_id}"
 
 
-class MongoUnitPrograms:
+class MongoUnitPrograms(KeyedDocuments[UnitPrograms]):
     """Each unit's declared program versions, keyed by the unit's HSA-id."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._collection = db["unit_programs"]
-
-    async def get(self, unit_id: str, session: Any = None) -> UnitPrograms | None:
-        doc = await self._collection.find_one({"_id": unit_id}, session=session)
-        return UnitPrograms.model_validate(doc) if doc else None
-
-    async def save(self, units: UnitPrograms, session: Any = None) -> None:
-        await self._collection.replace_one(
-            {"_id": units.unit_id}, {"_id": units.unit_id, **units.model_dump()}, upsert=True, session=session
-        )
+        super().__init__(db["unit_programs"], UnitPrograms, "unit_id")
 
 
 class MongoActiveKeys:

@@ -23,7 +23,7 @@ from tests.e2e.test_purge_trace import assert_receipts_and_completion, purge_tra
 from tests.support.kafka_helpers import eventually, find_record, header
 from tests.support.notify_helpers import received
 
-pytestmark = [pytest.mark.integration, pytest.mark.time_travel]
+pytestmark = pytest.mark.integration
 UNIT = "SE2321000016-LIM730"
 NAME = "Gränsdag, Vera"
 EMAIL = "vera.gransdag@example.se"

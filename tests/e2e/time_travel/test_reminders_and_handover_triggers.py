@@ -18,7 +18,7 @@ from tests.e2e.test_notifications import patient_with_plan
 from tests.support.kafka_helpers import eventually, find_record, header, produce
 from tests.support.notify_helpers import received
 
-pytestmark = [pytest.mark.integration, pytest.mark.time_travel]
+pytestmark = pytest.mark.integration
 UNIT = "SE2321000016-REM01"
 
 
