@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from launcher.purge_load import (
     LoadTarget,
     delete_many_baselines,
     handling_rates,
+    inbox_marks,
     percentile,
     purge_latency_ms,
     seed_copied_plans,
@@ -113,9 +113,9 @@ async def measure(target: LoadTarget, fanout_target: FanoutTarget, args: Any) ->
         options = BulkPurgeOptions(
             ended_before=tomorrow(), force=True, reason=FORCE_REASON, concurrency=args.concurrency, window=args.window
         )
-        bulk_started = datetime.now(UTC)
+        marks = await inbox_marks(target)
         figures.bulk = await bulk_purge(api, target.token(bulk_unit, Role.DATA_ADMIN), options)
-        figures.handling = await handling_rates(target, bulk_started)
+        figures.handling = await handling_rates(target, marks)
         _say(f"(c) bulk purge of {figures.bulk.listed:,} plans done")
     figures.per_plan_deletes, figures.one_delete_many = await delete_many_baselines(
         target, args.plans, args.concurrency

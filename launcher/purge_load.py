@@ -122,21 +122,41 @@ async def settle(target: LoadTarget, quiet_seconds: float = 3.0, timeout: float 
         await client.close()
 
 
-async def handling_rates(target: LoadTarget, since: datetime) -> dict[str, tuple[int, float]]:
-    """Per service: (purge requests handled since `since`, per second while it handled them), read
-    from the consumers' inbox records (kept after a purge); "retention receipts" for the six receipts
-    a purge costs retention. The slowest one bounds a bulk purge's rate."""
+PURGE_EVENTS = {
+    "purge requests": {"$regex": r"\.purge_requested\.v1$"},
+    "receipts": {"$regex": r"\.purge_receipt\.v1$"},
+}
+"""The purge saga's events, by the `ce_type` the consumers' inbox records keep."""
+
+
+async def inbox_marks(target: LoadTarget) -> dict[tuple[str, str], Any]:
+    """The latest inbox record of each kind of purge event per service database, in that service's
+    own clock (a service may run with a clock offset): the start line for `handling_rates`."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(target.mongodb_uri, tz_aware=True)
-    kinds = {"purge requests": {"$regex": r"\.purge_requested\.v1$"}, "receipts": {"$regex": r"\.purge_receipt\.v1$"}}
-    rates: dict[str, tuple[int, float]] = {}
+    marks: dict[tuple[str, str], Any] = {}
     try:
         for db in target.databases:
-            for kind, ce_type in kinds.items():
-                cursor = client[db]["inbox"].find({"ce_type": ce_type, "at": {"$gte": since}}, {"at": 1})
-                times = sorted([doc["at"] async for doc in cursor])
-                if len(times) > 1:
-                    span = (times[-1] - times[0]).total_seconds()
-                    rates[f"{db.rsplit('careplan_', 1)[-1]} {kind}"] = (len(times), len(times) / max(span, 1e-9))
+            for kind, ce_type in PURGE_EVENTS.items():
+                latest = await client[db]["inbox"].find_one({"ce_type": ce_type}, {"at": 1}, sort=[("at", -1)])
+                marks[(db, kind)] = latest["at"] if latest else datetime(1970, 1, 1, tzinfo=UTC)
+    finally:
+        await client.close()
+    return marks
+
+
+async def handling_rates(target: LoadTarget, marks: dict[tuple[str, str], Any]) -> dict[str, tuple[int, float]]:
+    """Per service: (purge events handled since `marks`, per second while it handled them), from the
+    consumers' inbox records (kept after a purge); "retention receipts" are the six receipts a purge
+    costs retention. The slowest bounds a bulk purge's rate."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(target.mongodb_uri, tz_aware=True)
+    rates: dict[str, tuple[int, float]] = {}
+    try:
+        for (db, kind), since in marks.items():
+            query = {"ce_type": PURGE_EVENTS[kind], "at": {"$gt": since}}
+            times = sorted([doc["at"] async for doc in client[db]["inbox"].find(query, {"at": 1})])
+            if len(times) > 1:
+                span = (times[-1] - times[0]).total_seconds()
+                rates[f"{db.rsplit('careplan_', 1)[-1]} {kind}"] = (len(times), len(times) / max(span, 1e-9))
     finally:
         await client.close()
     return rates

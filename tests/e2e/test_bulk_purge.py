@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -94,6 +95,7 @@ def load_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_purge", Path(__file__).parents[2] / "bench" / "purge.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
@@ -109,5 +111,6 @@ async def test_the_purge_benchmark_runs_small_and_prints_its_figures(
     assert len(figures.idle_ms) == 2 and figures.fanout.lost == 0
     assert figures.bulk.listed == len(figures.bulk.completed) == 20
     table = "\n".join(bench.table(figures, args))
+    print(table)
     assert "(a) single purge, idle" in table and "(c) bulk purge (careplan purge code)" in table
     assert "baseline: one delete_many per database" in table and figures.per_plan_deletes > 0
