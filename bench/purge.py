@@ -9,9 +9,12 @@
       in each of the six service databases, (i) plan by plan (six deletes per plan, same concurrency)
       and (ii) one `delete_many` per database.
 
-The plans are real: started and ended through the plans API (the seeding rate is printed too), and
-known as ended in every service's ownership copy before the clock starts. There is no journal export
-in this run, so every purge is forced with a reason (as a data admin may do).
+The plans of (a) and (b) are started and ended through the plans API; the N plans of (c) are copies
+of one real ended plan in every service database (launcher.plan_clones: the API manages about half a
+plan per second here, exports included; `--seed http` uses it anyway). Both seeding rates are
+printed. (b) runs last: the fan-out leaves tens of thousands of documents behind, and the embedded
+database slows down as it grows. No export is in a purge's way here: every purge is forced with a
+reason, as a data admin may do.
 
     python bench/purge.py --plans 1000
 """
@@ -95,7 +98,8 @@ async def latencies_during_fanout(
 
 
 async def measure(target: LoadTarget, fanout_target: FanoutTarget, args: Any) -> Figures:
-    """Seed, then (a), (b), (c) and the baselines; `args` as `--help` describes (a Namespace)."""
+    """Seed, then (a), (c) and the baselines on the same databases, then (b) last: the fan-out leaves
+    tens of thousands of documents behind, and the embedded database slows down as it grows."""
     figures = Figures()
     single, bulk_unit = f"SE2321000016-BPS{uuid.uuid4().hex[:4]}", f"SE2321000016-BPB{uuid.uuid4().hex[:4]}"
     samples = await _seed(figures, "http", target, single, 2 * args.samples, args)
@@ -105,22 +109,28 @@ async def measure(target: LoadTarget, fanout_target: FanoutTarget, args: Any) ->
         headers = target.headers(single, Role.DATA_ADMIN)
         figures.idle_ms = [await purge_latency_ms(api, headers, plan_id) for plan_id in samples[: args.samples]]
         _say(f"(a) {len(figures.idle_ms)} idle samples")
+        await settle(target)
+        await _bulk(figures, target, api, bulk_unit, args)
+        _say(f"(c) bulk purge of {figures.bulk.listed if figures.bulk else 0:,} plans done")
+        figures.per_plan_deletes, figures.one_delete_many = await delete_many_baselines(
+            target, args.plans, args.concurrency
+        )
+        await settle(target)
         figures.busy_ms, figures.fanout = await latencies_during_fanout(
             fanout_target, (api, headers), samples[args.samples :], args
         )
         _say(f"(b) {len(figures.busy_ms)} samples during the fan-out")
-        await settle(target)
-        options = BulkPurgeOptions(
-            ended_before=tomorrow(), force=True, reason=FORCE_REASON, concurrency=args.concurrency, window=args.window
-        )
-        marks = await inbox_marks(target)
-        figures.bulk = await bulk_purge(api, target.token(bulk_unit, Role.DATA_ADMIN), options)
-        figures.handling = await handling_rates(target, marks)
-        _say(f"(c) bulk purge of {figures.bulk.listed:,} plans done")
-    figures.per_plan_deletes, figures.one_delete_many = await delete_many_baselines(
-        target, args.plans, args.concurrency
-    )
     return figures
+
+
+async def _bulk(figures: Figures, target: LoadTarget, api: httpx.AsyncClient, unit: str, args: Any) -> None:
+    """(c): the unit's ended plans purged by the code `careplan purge` runs, and what each service handled."""
+    options = BulkPurgeOptions(
+        ended_before=tomorrow(), force=True, reason=FORCE_REASON, concurrency=args.concurrency, window=args.window
+    )
+    marks = await inbox_marks(target)
+    figures.bulk = await bulk_purge(api, target.token(unit, Role.DATA_ADMIN), options)
+    figures.handling = await handling_rates(target, marks)
 
 
 async def _seed(
@@ -196,7 +206,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--plans", type=int, default=10_000, help="ended plans purged in bulk (c)")
     parser.add_argument("--samples", type=int, default=50, help="single purges timed in (a) and in (b)")
     parser.add_argument("--concurrency", type=int, default=8, help="for seeding, the bulk purge and the baseline")
-    parser.add_argument("--window", type=int, default=50, help="the bulk purge's purges under way at once")
+    parser.add_argument("--window", type=int, default=25, help="the bulk purge's purges under way at once")
     parser.add_argument("--fanout-recipients", type=int, default=30_000)
     parser.add_argument("--fanout-channels", default="sms", help="comma-separated: inbox, email, sms")
     parser.add_argument(

@@ -27,8 +27,7 @@ from launcher.progress import ProgressLine
 from launcher.purge_api import list_ended_plans, purge_state, request_purge
 
 MAX_POLL_SECONDS = 4.0
-"""Polling slows down (doubling) while nothing completes, to this at most: every read of a purge's
-state is a request, and an audit record, in the retention service that is doing the purging."""
+"""The longest wait between two passes over the purges under way (see `_BulkRun._next_wait`)."""
 SHOWN_IDS = 5
 """Plan ids shown per refusal or failure reason in the summary (the count is always complete)."""
 
@@ -42,8 +41,10 @@ class BulkPurgeOptions:
     reason: str = ""
     concurrency: int = 8
     """Purge requests (and state reads) sent at once."""
-    window: int = 50
-    """Purges requested and not yet completed, at most."""
+    window: int = 25
+    """Purges requested and not yet completed, at most. A purge waits about window / rate in the
+    services' queues: 25 keeps it well under the saga's one-minute first retry down to a rate of
+    about 0.5 plans/s (the embedded servers on two cores manage 1 to 1.5)."""
     timeout: float = 600.0
     """Seconds a requested purge may take before it counts as failed (e.g. a service is down)."""
     poll_seconds: float = 0.5
@@ -137,7 +138,7 @@ class _BulkRun:
 
     async def through(self, plan_ids: list[str]) -> None:
         queue = list(reversed(plan_ids))  # popped from the end: the listing's order
-        wait = self.options.poll_seconds
+        wait, started = self.options.poll_seconds, time.monotonic()
         while queue or self.under_way:
             room = max(0, self.options.window - len(self.under_way))
             batch = [queue.pop() for _ in range(min(room, len(queue)))]
@@ -145,8 +146,7 @@ class _BulkRun:
                 await _bounded(self.options.concurrency, [partial(self._request, plan_id) for plan_id in batch])
             if self.under_way:
                 await asyncio.sleep(wait)
-                completed = await self._follow()
-                wait = self.options.poll_seconds if completed else min(2 * wait, MAX_POLL_SECONDS)
+                wait = self._next_wait(wait, await self._follow(), time.monotonic() - started)
             self._draw()
         if self.bar:
             self.bar.end()
@@ -175,6 +175,15 @@ class _BulkRun:
             self.report.fail(plan_id, why)
             del self.under_way[plan_id]
         return len(completed)
+
+    def _next_wait(self, wait: float, completed: int, elapsed: float) -> float:
+        """Twice as long after a pass that found nothing completed; otherwise long enough for about one
+        batch of reads' worth of purges to complete at the rate seen so far. Every read is a request
+        and an audit record in retention, which is busy with the purges themselves."""
+        if not completed:
+            return min(2 * wait, MAX_POLL_SECONDS)
+        rate = len(self.report.completed) / max(elapsed, 1e-9)
+        return min(MAX_POLL_SECONDS, max(self.options.poll_seconds, self.options.concurrency / rate))
 
     def _draw(self) -> None:
         if self.bar:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
+import bson
 from bson import ObjectId
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
@@ -50,16 +52,12 @@ async def template_documents(client: AsyncMongoClient[dict[str, Any]], databases
 
 
 def _decoded(doc: RawBSONDocument) -> dict[str, Any]:
-    import bson
-
     decoded: dict[str, Any] = bson.decode(doc.raw, codec_options=CodecOptions(tz_aware=True))
     return decoded
 
 
 def personnummer_for(i: int) -> str:
     """A distinct valid personnummer for copy `i` (900 serial numbers a birth day, from 1930)."""
-    from datetime import date, timedelta
-
     birth = (date(1930, 1, 1) + timedelta(days=i // 900)).strftime("%Y%m%d")
     return complete_personnummer(birth, f"{100 + i % 900:03d}")
 

@@ -52,7 +52,7 @@ def add_purge_command(commands: Any) -> None:
     purge.add_argument("--reason", default="", help="why the purge is forced (kept in the audit trail)")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.add_argument("--concurrency", type=int, default=8, help="purge requests in flight at once (default 8)")
-    purge.add_argument("--window", type=int, default=50, help="purges under way at once, at most (default 50)")
+    purge.add_argument("--window", type=int, default=25, help="purges under way at once, at most (default 25)")
     purge.add_argument(
         "--timeout", type=float, default=600, help="seconds one purge may take before it counts as failed"
     )
@@ -97,6 +97,9 @@ def run_bulk_purge(args: argparse.Namespace, transport: httpx.AsyncBaseTransport
         return asyncio.run(_run(target, args, options, transport))
     except (UsageError, BulkPurgeError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:  # retention cannot be reached at all (e.g. a wrong --retention-url)
+        print(f"{PROG}: retention did not answer: {type(exc).__name__} {exc}", file=sys.stderr)
         return 2
 
 
@@ -169,7 +172,7 @@ async def _run(
         print(f"listed {what}", flush=True)
         if not plan_ids:
             return 0
-        if not args.yes and not confirm(f"purge {what}{' without export' if options.force else ''}?"):
+        if not args.yes and not confirm(f"purge {what}{', even without a journal export' if options.force else ''}?"):
             print("nothing purged", flush=True)
             return 1
         progress = sys.stderr if sys.stderr.isatty() else None

@@ -25,7 +25,7 @@ from shared.ownership.repository import OWNERSHIP_COLLECTION
 PROGRAM = {"program_id": "min-vardplan-brostcancer", "program_version": "1.0"}
 FORCE_REASON = "benchmark: no journal export in this run"
 """There is no journal export in the benchmark: every purge is forced, with this reason."""
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 """How often a single purge is polled: the latency's resolution."""
 
 

@@ -111,6 +111,6 @@ async def test_the_purge_benchmark_runs_small_and_prints_its_figures(
     assert len(figures.idle_ms) == 2 and figures.fanout.lost == 0
     assert figures.bulk.listed == len(figures.bulk.completed) == 20
     table = "\n".join(bench.table(figures, args))
-    print(table)
+    print(table)  # the figures, with -s
     assert "(a) single purge, idle" in table and "(c) bulk purge (careplan purge code)" in table
     assert "baseline: one delete_many per database" in table and figures.per_plan_deletes > 0

@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 
@@ -145,6 +146,14 @@ def test_a_token_that_cannot_purge_the_unit_is_refused_before_anything_is_sent(
 def test_without_a_platform_or_a_url_it_says_how_to_get_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_bulk_purge(bulk(tmp_path, "--yes")) == 2
     assert "start the platform with 'careplan up', or give --retention-url and --token" in capsys.readouterr().err
+
+
+def test_a_retention_that_does_not_answer_is_named(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    assert run_bulk_purge(bulk(state_dir, "--yes"), httpx.MockTransport(refuse)) == 2
+    assert "retention did not answer: ConnectError connection refused" in capsys.readouterr().err
 
 
 def test_without_a_terminal_it_does_not_purge_unless_told_yes(
