@@ -29,6 +29,7 @@ from shared.ownership import MongoOwnershipRepository, OwnershipProjector
 from shared.storage.timers import TimerRunner, TimerStore
 from shared.storage.unit_of_work import MongoUnitOfWork
 from tests.conftest import INSTRUMENTS, new_personnummer
+from tests.support.activity_plans import WALKING
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 11, 23, 10, 0, tzinfo=STOCKHOLM)  # a Monday
@@ -280,28 +281,7 @@ async def test_activity_plans_register_flag_outside_target_and_missed_occasions(
     personnummer = new_personnummer()
     patient = Patient(personnummer=personnummer)
     plan_id = await world.start_plan(personnummer)
-    spec = ActivityPlanSpec.model_validate(
-        {
-            "title": "Promenad",
-            "start_date": "2026-11-23",
-            "registration_window_days": 1,
-            "flag_on_missed": True,
-            "allow_skip": True,
-            "schedule": [{"weekday": "mon", "time": "18:00"}, {"weekday": "wed", "time": "07:30"}],
-            "measurements": [
-                {
-                    "id": "distance",
-                    "title": "Sträcka",
-                    "unit": "km",
-                    "min_target": 2,
-                    "flag_outside_target": True,
-                    "mandatory": True,
-                    "chart_patient": True,
-                },
-                {"id": "weight", "title": "Vikt", "unit": "kg"},
-            ],
-        }
-    )
+    spec = ActivityPlanSpec.model_validate(WALKING)
     activity = await svc.activities.save(plan_id, spec, THERAPIST)
     monday = datetime(2026, 11, 23, 18, 0, tzinfo=STOCKHOLM)
     wednesday = datetime(2026, 11, 25, 7, 30, tzinfo=STOCKHOLM)

@@ -12,30 +12,11 @@ from services.forms.service_layer.activities import MISSED_TIMER
 from shared.contracts import forms as events
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.principals import Patient
+from tests.support.activity_plans import WALKING
 from tests.unit.forms.conftest import STRANGER, THERAPIST, UNIT, World
 
 MONDAY = datetime(2026, 11, 23, 18, 0, tzinfo=STOCKHOLM)  # the world starts at 10:00 that day
 WEDNESDAY = datetime(2026, 11, 25, 7, 30, tzinfo=STOCKHOLM)
-WALKING: dict[str, Any] = {
-    "title": "Promenad",
-    "start_date": "2026-11-23",
-    "registration_window_days": 1,
-    "flag_on_missed": True,
-    "allow_skip": True,
-    "schedule": [{"weekday": "mon", "time": "18:00"}, {"weekday": "wed", "time": "07:30"}],
-    "measurements": [
-        {
-            "id": "distance",
-            "title": "Sträcka",
-            "unit": "km",
-            "min_target": 2,
-            "flag_outside_target": True,
-            "mandatory": True,
-            "chart_patient": True,
-        },
-        {"id": "weight", "title": "Vikt", "unit": "kg"},
-    ],
-}
 
 
 def spec(**changes: Any) -> ActivityPlanSpec:

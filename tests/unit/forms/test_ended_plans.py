@@ -15,8 +15,9 @@ from services.forms.service_layer.flags import INACTIVITY_TIMER
 from services.forms.service_layer.plan_events import MODULE_NOTIFY_TIMER
 from shared.kernel.errors import Conflict
 from shared.kernel.principals import Patient
+from tests.support.activity_plans import WALKING
 from tests.unit.forms.conftest import PROGRAM, THERAPIST, World
-from tests.unit.forms.test_activities import MONDAY, WALKING
+from tests.unit.forms.test_activities import MONDAY
 
 EVERY_KIND = sorted([MODULE_NOTIFY_TIMER, OCCASION_TIMER, REMINDER_TIMER, INACTIVITY_TIMER, MISSED_TIMER])
 
