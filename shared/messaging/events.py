@@ -8,7 +8,7 @@ document and the topic creation of the launcher.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -87,9 +87,13 @@ class EventRecord:
     key: str
     time: datetime
     data: dict[str, Any]
+    trace: dict[str, str] = field(default_factory=dict)
+    """The W3C trace context the event was published in (the outbox relay sends it in the headers)."""
 
     @classmethod
-    def from_event(cls, event: Event, *, source: str, time: datetime) -> EventRecord:
+    def from_event(
+        cls, event: Event, *, source: str, time: datetime, trace: dict[str, str] | None = None
+    ) -> EventRecord:
         return cls(
             id=str(uuid.uuid4()),
             ce_type=event.ce_type,
@@ -98,6 +102,7 @@ class EventRecord:
             key=event.partition_key(),
             time=time,
             data=event.model_dump(mode="json"),
+            trace=trace or {},
         )
 
     def to_kafka(self) -> ce_kafka.KafkaMessage:

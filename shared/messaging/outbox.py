@@ -40,17 +40,16 @@ def record_from_document(doc: dict[str, Any]) -> EventRecord:
         key=doc["key"],
         time=doc["time"],
         data=doc["data"],
+        trace=doc.get("trace") or {},
     )
 
 
-async def publish_record(
-    broker: KafkaBroker, record: EventRecord, trace_carrier: dict[str, str], sealer: Sealer | None = None
-) -> Any:
+async def publish_record(broker: KafkaBroker, record: EventRecord, sealer: Sealer | None = None) -> Any:
     """Send one event in binary mode under the trace context it was written with, its personal fields
     sealed (by `sealer`, or one on the process's keyring); returns the ack future."""
     message = (await (sealer or Sealer()).seal(record)).to_kafka()
     headers = {name: value.decode() for name, value in message.headers.items()}
-    token = context.attach(propagate.extract(trace_carrier))
+    token = context.attach(propagate.extract(record.trace))
     try:
         return await broker.publish(
             message.value, record.topic, key=record.key.encode(), headers=headers, no_confirm=True
@@ -113,10 +112,7 @@ class OutboxRelay:
         records = [record_from_document(d) for d in documents]
         with suppress_instrumentation():
             await self._sealer.warm(records)  # every plan key of the batch in one lookup
-        futures = [
-            await publish_record(self._broker, r, d.get("trace") or {}, self._sealer)
-            for r, d in zip(records, documents, strict=True)
-        ]
+        futures = [await publish_record(self._broker, r, self._sealer) for r in records]
         await asyncio.gather(*futures)
         with suppress_instrumentation():  # one indexed delete each: `$in` scans on some servers
             await self._collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in documents], ordered=False)

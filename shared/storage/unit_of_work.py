@@ -124,8 +124,6 @@ class MongoTransaction:
         self._source = source
         self._audit_log = audit_log
         self.events: list[EventRecord] = []
-        self.trace_carriers: list[dict[str, str]] = []
-        """The trace context each event was published in (one per event, same order)."""
         self.audit_records: list[AuditRecord] = []
 
     def publish(self, *events: Event) -> None:
@@ -136,8 +134,7 @@ class MongoTransaction:
         now = self.clock.now()
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
-        self.events.extend(EventRecord.from_event(e, source=self._source, time=now) for e in events)
-        self.trace_carriers.extend(carrier for _ in events)
+        self.events.extend(EventRecord.from_event(e, source=self._source, time=now, trace=carrier) for e in events)
 
     def audit(
         self,
@@ -158,7 +155,7 @@ class MongoTransaction:
         )
 
 
-def outbox_document(record: EventRecord, seq: int, trace_carrier: dict[str, str]) -> dict[str, Any]:
+def outbox_document(record: EventRecord, seq: int) -> dict[str, Any]:
     """The stored form of an event waiting to be relayed."""
     return {
         "_id": record.id,
@@ -169,7 +166,7 @@ def outbox_document(record: EventRecord, seq: int, trace_carrier: dict[str, str]
         "key": record.key,
         "time": record.time,
         "data": record.data,
-        "trace": trace_carrier,
+        "trace": record.trace,
     }
 
 
@@ -220,8 +217,5 @@ class MongoUnitOfWork:
         if not tx.events:
             return
         base = time.time_ns() // 1000 * 1000  # relay order: commit order, then order within the commit
-        documents = [
-            outbox_document(record, seq=base + i, trace_carrier=carrier)
-            for i, (record, carrier) in enumerate(zip(tx.events, tx.trace_carriers, strict=True))
-        ]
+        documents = [outbox_document(record, seq=base + i) for i, record in enumerate(tx.events)]
         await self.db[OUTBOX_COLLECTION].insert_many(documents, session=session)

@@ -46,7 +46,6 @@ async def test_events_wait_in_the_outbox_while_the_broker_is_unreachable(servers
                 data={"plan_id": plan_id},
             )
         )
-        tx.trace_carriers.append({})  # a raw record: no trace context of its own
 
     await uow.run(change)
     unreachable = KafkaBroker(f"127.0.0.1:{free_port()}", request_timeout_ms=1000, logger=None)

@@ -28,5 +28,5 @@ class KafkaWorkQueue:
             time=self._clock.now(),
             data=event.model_dump(mode="json"),
         )
-        acknowledged: Awaitable[Any] = await publish_record(self._broker, record, {})
+        acknowledged: Awaitable[Any] = await publish_record(self._broker, record)
         return acknowledged

@@ -60,7 +60,7 @@ def test_each_event_carries_the_trace_context_it_was_published_in(exporter: InMe
     with workflow_step(ref, "completed") as step:  # days later, from a timer: no span of its own around it
         tx.publish(purged("p2"), purged("p3"))
     tx.publish(purged("p4"))
-    assert [traceparent(c) for c in tx.trace_carriers] == [ids(request), ids(step), ids(step), None]
+    assert [traceparent(e.trace) for e in tx.events] == [ids(request), ids(step), ids(step), None]
     assert ids(step)[0] == ids(request)[0] == ref.trace_id  # the step continues the request's trace
 
 
