@@ -15,6 +15,9 @@ from shared.security.tokens import issue_token
 DEMO_UNIT = "SE2321000016-SOBVE2"
 DEMO_THERAPIST = "SE2321000016-THER01"
 DEMO_PUBLISHER = "SE2321000016-PUBL01"
+DEMO_RECEIVING_UNIT = "SE2321000016-ONKO01"
+"""A second demo unit (oncology) running the same program versions: a demo plan can be handed over to it."""
+DEMO_PATIENT_ADMIN = "SE2321000016-PADM01"
 PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "services" / "plans" / "programs"
 INSTRUMENTS_DIR = Path(__file__).resolve().parent.parent / "services" / "forms" / "instruments"
 DEMO_PATIENTS = [
@@ -67,17 +70,31 @@ def publish_instruments(forms_url: str, private_key: bytes) -> list[str]:
     return published
 
 
+def declare_unit_programs(plans_url: str, private_key: bytes, programs: list[dict[str, str]]) -> None:
+    """Both demo units run every shipped program version (what a handover's "same version" check reads)."""
+    with httpx.Client(base_url=plans_url, timeout=30) as client:
+        for unit in (DEMO_UNIT, DEMO_RECEIVING_UNIT):
+            admin = staff_token(private_key, DEMO_PATIENT_ADMIN, [Role.PATIENT_ADMIN], unit=unit)
+            response = client.put(
+                "/units/me/programs", json={"programs": programs}, headers={"Authorization": f"Bearer {admin}"}
+            )
+            response.raise_for_status()
+
+
 def load_demo_data(plans_url: str, forms_url: str, private_key: bytes) -> dict[str, list[str]]:
     """Publish every shipped program and instrument and start one demo plan per demo patient."""
     publisher = staff_token(private_key, DEMO_PUBLISHER, [Role.PUBLISHER], name="Demo Utgivare")
     therapist = staff_token(private_key, DEMO_THERAPIST, [Role.THERAPIST], name="Karin Vriste")
     created: dict[str, list[str]] = {"programs": [], "plans": [], "forms": publish_instruments(forms_url, private_key)}
+    versions: list[dict[str, str]] = []
     with httpx.Client(base_url=plans_url, timeout=30) as client:
         for path in sorted(PROGRAMS_DIR.glob("*.json")):
             program = json.loads(path.read_text())
             response = client.post("/programs", json=program, headers={"Authorization": f"Bearer {publisher}"})
             response.raise_for_status()
             created["programs"].append(f"{program['program_id']}@{program['version']}")
+            versions.append({"program_id": program["program_id"], "version": program["version"]})
+        declare_unit_programs(plans_url, private_key, versions)
         for name, birth_date, protected in DEMO_PATIENTS:
             response = client.post(
                 "/plans",

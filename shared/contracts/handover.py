@@ -94,9 +94,12 @@ class HandoverDeclined(HandoverEvent):
 
 
 class HandoverWithdrawn(HandoverEvent):
+    """The handing-over unit withdrew the request, or the system did because the plan ended."""
+
     ce_type: ClassVar[str] = "se.careplan.handover.withdrawn.v1"
-    withdrawn_by: str
+    withdrawn_by: str = Field(description="The withdrawing staff member's HSA-id, or `system`.")
     withdrawn_at: datetime
+    reason: str = Field(default="", description="Why the system withdrew it (e.g. the plan ended); no personal data.")
 
 
 class HandoverExpired(HandoverEvent):

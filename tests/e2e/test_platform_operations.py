@@ -13,8 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from launcher.demo import DEMO_RECEIVING_UNIT, DEMO_THERAPIST, staff_token
+from launcher.keys import ensure_keys
 from launcher.processes import free_port
 from launcher.stack import Platform, PlatformError, external_addresses
+from shared.kernel.roles import Role
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +75,22 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def assert_a_demo_plan_can_be_handed_over(services: dict[str, str], private_key: bytes) -> None:
+    """Both demo units run the demo plans' program version, so the demo shows a handover."""
+    therapist = {"Authorization": f"Bearer {staff_token(private_key, DEMO_THERAPIST, [Role.THERAPIST])}"}
+    plans = httpx.get(f"{services['plans']}/units/me/plans", headers=therapist, timeout=30).json()["items"]
+    body = {"to_unit_id": DEMO_RECEIVING_UNIT, "consent": {"method": "verbal"}}
+    deadline = time.monotonic() + 60
+    while True:  # the handover service hears of plans and units over Kafka
+        answer = httpx.post(
+            f"{services['handover']}/plans/{plans[0]['plan_id']}/handovers", json=body, headers=therapist, timeout=30
+        )
+        if answer.status_code == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert answer.status_code == 201, answer.text
+
+
 @pytest.mark.skipif(bool(external_addresses()), reason="checks the embedded servers' shutdown")
 def test_careplan_up_serves_demo_data_and_ctrl_c_leaves_no_process(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "SMS_"))}
@@ -99,6 +118,7 @@ def test_careplan_up_serves_demo_data_and_ctrl_c_leaves_no_process(tmp_path: Pat
             assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
         started = descendants(up.pid)
         assert len(started) >= 10  # six services, three servers, the sinks
+        assert_a_demo_plan_can_be_handed_over(services, ensure_keys(tmp_path)[0].read_bytes())
     finally:
         up.send_signal(signal.SIGINT)
         up.wait(timeout=60)

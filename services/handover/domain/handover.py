@@ -21,6 +21,8 @@ from shared.kernel.principals import Staff
 from shared.kernel.workflow_ref import WorkflowRef
 
 PLANS = "plans"
+SYSTEM = "system"
+PLAN_ENDED = "the plan ended"
 CONFIRMING: tuple[str, ...] = (PLANS, *TRANSFER_PARTICIPANTS)
 """Every service whose copy must have moved before the handover completes (plans moves first)."""
 
@@ -125,6 +127,15 @@ class Handover(BaseModel):
         self._require_pending("withdrawn")
         self.state, self.decided_by, self.decided_at, self.settled_at = HandoverState.WITHDRAWN, by.hsa_id, now, now
         return events.HandoverWithdrawn(**self._base(), withdrawn_by=by.hsa_id, withdrawn_at=now)
+
+    def withdraw_as_plan_ended(self, now: datetime) -> events.HandoverWithdrawn | None:
+        """The plan ended while the handover waited for an answer: nothing is left to hand over.
+        (A transfer already in flight is the saga's: it completes or compensates on its own.)"""
+        if self.state is not HandoverState.PENDING:
+            return None
+        self.state, self.decided_by, self.decided_at, self.settled_at = HandoverState.WITHDRAWN, SYSTEM, now, now
+        self.outcome_reason = PLAN_ENDED
+        return events.HandoverWithdrawn(**self._base(), withdrawn_by=SYSTEM, withdrawn_at=now, reason=PLAN_ENDED)
 
     def expire(self, now: datetime) -> events.HandoverExpired | None:
         """Nobody answered in time (a stale timer of a decided handover changes nothing)."""

@@ -41,6 +41,7 @@ def plan_subscriptions(service: HandoverService) -> list[Subscription]:
         Subscription(plans.OwnershipTransferring.ce_type, plans.OwnershipTransferring, saga.on_transferring),
         Subscription(plans.OwnershipTransferRefused.ce_type, plans.OwnershipTransferRefused, saga.on_refused),
         Subscription(plans.UnitProgramsDeclared.ce_type, plans.UnitProgramsDeclared, saga.on_unit_programs_declared),
+        Subscription(plans.PlanEnded.ce_type, plans.PlanEnded, service.requests.on_plan_ended),
     ]
 
 

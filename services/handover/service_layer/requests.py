@@ -17,9 +17,11 @@ from services.handover.service_layer.ports import (
     expiry_key,
     timeout_key,
 )
+from shared.contracts import plans
 from shared.contracts.handover import Consent
 from shared.kernel.errors import Conflict, Invalid, NotFound
 from shared.kernel.principals import Staff
+from shared.messaging.events import ReceivedEvent
 from shared.observability.workflow import start_workflow, workflow_step
 from shared.ownership import OwnershipState, PlanOwnership, authorize
 from shared.storage.timers import Timer
@@ -153,6 +155,14 @@ class HandoverRequests:
         if handover is not None and expired is not None:
             await self._settle(tx, handover, expired)
             audit(tx, None, handover, None, f"handover {handover.id} expired")
+
+    async def on_plan_ended(self, event: plans.PlanEnded, _: ReceivedEvent | None, tx: Transaction) -> None:
+        """A plan that ended is no longer handed over: its pending handover is withdrawn."""
+        for handover in await self.stores.handovers.history(event.plan_id, tx.session):
+            withdrawn = handover.withdraw_as_plan_ended(tx.clock.now())
+            if withdrawn is not None:
+                await self._settle(tx, handover, withdrawn)
+                audit(tx, None, handover, None, f"handover {handover.id} withdrawn: the plan ended")
 
     async def _settle(self, tx: Transaction, handover: Handover, event: Any) -> None:
         await self.stores.handovers.save(handover, tx.session)

@@ -88,6 +88,23 @@ async def test_an_ended_plan_is_not_handed_over(platform: Platform) -> None:
     assert field_of(ended) == "plan_id"
 
 
+async def test_a_plan_that_ends_while_a_handover_waits_withdraws_it(platform: Platform) -> None:
+    handover = await platform.initiate(B)
+    await platform.plans_service.lifecycle.end_plan(platform.plan_id, EndPlan(), therapist(A))
+    await platform.settle()
+
+    [withdrawn] = await platform.handovers.history(platform.plan_id)
+    assert (withdrawn.state, withdrawn.decided_by, withdrawn.outcome_reason) == (
+        HandoverState.WITHDRAWN,
+        "system",
+        "the plan ended",
+    )
+    assert platform.handover_node.uow.events_of(events.HandoverWithdrawn)[0].reason == "the plan ended"
+    assert await platform.handover.reads.incoming(patient_admin(B)) == []
+    with pytest.raises(Conflict, match="withdrawn"):
+        await platform.accept(handover.handover_id, patient_admin(B))
+
+
 async def test_a_unit_not_holding_the_plan_gets_what_a_missing_plan_gets(platform: Platform) -> None:
     with pytest.raises(NotFound, match="no such plan"):
         await platform.initiate(C, by=therapist(B))
