@@ -190,8 +190,11 @@ class TimerStore:
         return True
 
     async def mark_fired(self, key: str, owner: str, session: AsyncClientSession) -> None:
+        # CANCELLED too: a handler that settles its object cancels the object's timers, its own
+        # among them (a handover's expiry, a deadline met); that is not a lost claim. The owner
+        # check is what tells a claim taken over after the lease ran out.
         result = await self._collection.update_one(
-            {"_id": key, "status": CLAIMED, "owner": owner},
+            {"_id": key, "status": {"$in": [CLAIMED, CANCELLED]}, "owner": owner},
             {"$set": {"status": FIRED, "fired_at": self._clock.now(), "slot": None, "wake_at": None, "claim": None}},
             session=session,
         )

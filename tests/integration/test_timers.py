@@ -108,6 +108,21 @@ async def test_cancelled_timers_never_fire(timer_db) -> None:
     assert await db["effects"].count_documents({}) == 0
 
 
+async def test_a_handler_that_cancels_its_own_timer_fires_once_and_keeps_its_effect(timer_db) -> None:
+    db, clock, uow, store = timer_db
+
+    async def settle(timer: Timer, tx: Transaction) -> None:  # e.g. a handover expiring cancels its expiry
+        await record_firing(timer, tx)
+        await store.cancel(timer.key, session=tx.session)
+
+    await store.schedule("self-cancelling", "test.kind", START + timedelta(minutes=1))
+    clock.advance(timedelta(minutes=2))
+    assert await runner(store, uow, clock, "a", settle).fire_due() == 1
+    clock.advance(timedelta(minutes=10))
+    assert await runner(store, uow, clock, "b", settle).fire_due() == 0
+    assert await db["effects"].count_documents({"timer": "self-cancelling"}) == 1
+
+
 async def test_a_timer_behind_the_watermark_is_found_by_the_sweep(timer_db) -> None:
     db, clock, uow, store = timer_db
     worker = runner(store, uow, clock, "w", record_firing)
