@@ -23,6 +23,7 @@ import yaml
 
 from launcher.catalogue import SERVICES, all_topics, publishing_service
 from launcher.consumer_groups import ConsumerGroup, consumer_groups, settings_class
+from launcher.topics import replication, topic_config
 from shared.contracts.notifications import WORK_TOPIC as NOTIFICATIONS_WORK_TOPIC
 from shared.messaging.events import DEAD_LETTER_TOPIC, EVENT_TYPES, TOPICS, Topic
 
@@ -32,8 +33,6 @@ KAFKA_CLUSTER = "careplan"
 """The Strimzi `Kafka` resource's name: the operators reconcile only resources labelled with it."""
 KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap.kafka.svc:9093"
 """Strimzi's bootstrap Service of that cluster, TLS listener (the platform ConfigMap says the same)."""
-PRODUCTION_REPLICAS = 3
-"""Replication factor of a topic whose registry entry leaves it open (`Topic.replicas` None)."""
 WORK_TOPIC = NOTIFICATIONS_WORK_TOPIC.name
 NOTIFICATIONS_MIN_REPLICAS = 2
 HEADER = (
@@ -47,24 +46,10 @@ def resource_name(topic: str) -> str:
     return topic.replace(".", "-").replace("_", "-")
 
 
-def replication(topic: Topic) -> tuple[int, int]:
-    """Replication factor and `min.insync.replicas`: the registry's, else 3 and one less than the factor."""
-    replicas = topic.replicas or PRODUCTION_REPLICAS
-    min_insync = topic.min_insync_replicas or max(1, replicas - 1)
-    if min_insync > replicas:
-        raise ValueError(f"{topic.name}: min_insync_replicas {min_insync} > replicas {replicas}")
-    return replicas, min_insync
-
-
 def kafka_topic(topic: Topic) -> dict[str, Any]:
     """The Strimzi `KafkaTopic` of one registry topic."""
-    replicas, min_insync = replication(topic)
-    config: dict[str, Any] = {
-        "cleanup.policy": "compact" if topic.compacted else "delete",
-        "min.insync.replicas": min_insync,
-    }
-    if topic.retention_ms is not None:
-        config["retention.ms"] = topic.retention_ms
+    replicas, _ = replication(topic)  # the same registry values the launcher creates topics with
+    config = topic_config(topic)
     return {
         "apiVersion": STRIMZI_API,
         "kind": "KafkaTopic",

@@ -3,8 +3,8 @@ naming the resource.
 
 - pods meet the "restricted" Pod Security Standard, plus this project's read-only root filesystem, /tmp
   emptyDir, probes and resources;
-- secrets: outside dev and test, every service takes AUDIT_PEPPER from its Secret; no ConfigMap holds a
-  secret; no dev pepper in a non-dev overlay;
+- secrets: outside dev and test, every service takes AUDIT_PEPPER (and with SASL its Kafka user and
+  password) from its Secret; no ConfigMap holds a secret; no dev pepper in a non-dev overlay;
 - every service has a PodDisruptionBudget and exactly one autoscaler whose target exists.
 Network flows and Kafka resources: `launcher.k8s_flows`.
 """
@@ -136,6 +136,15 @@ def secret_values(doc: dict[str, Any]) -> list[str]:
     return values
 
 
+def required_secrets(environment: dict[str, str]) -> list[str]:
+    """The secrets a production container must take from its Secret: the pepper, and the Kafka user's
+    password when the platform speaks SASL (key material the service refuses to start without)."""
+    required = ["AUDIT_PEPPER"]
+    if environment.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").startswith("SASL_"):
+        required += ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"]
+    return required
+
+
 def secret_problems(docs: list[dict[str, Any]]) -> list[str]:
     """Outside dev/test, AUDIT_PEPPER must come from a required Secret key; secrets never in ConfigMaps."""
     maps = config_maps(docs)
@@ -150,11 +159,14 @@ def secret_problems(docs: list[dict[str, Any]]) -> list[str]:
         for container in pod_spec(doc).get("containers", []):
             environment = container_environment(container, maps).get("CAREPLAN_ENV", "prod")
             environments.add(environment)
-            if environment not in DEV_ENVIRONMENTS and not _required_secret_key(container, "AUDIT_PEPPER"):
-                problems.append(
-                    f"{describe(doc)}: CAREPLAN_ENV={environment} needs AUDIT_PEPPER from the service's Secret "
-                    "(env AUDIT_PEPPER with valueFrom.secretKeyRef, not optional)"
-                )
+            if environment in DEV_ENVIRONMENTS:
+                continue
+            problems += [
+                f"{describe(doc)}: CAREPLAN_ENV={environment} needs {name} from the service's Secret "
+                f"(env {name} with valueFrom.secretKeyRef, not optional)"
+                for name in required_secrets(container_environment(container, maps))
+                if not _required_secret_key(container, name)
+            ]
     if environments - DEV_ENVIRONMENTS:
         problems += [
             f"{describe(doc)}: holds the dev AUDIT_PEPPER in a non-dev overlay"

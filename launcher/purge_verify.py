@@ -24,6 +24,7 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import AsyncMongoClient
 
 from shared.crypto.mongo_keyring import KEYS_COLLECTION
+from shared.messaging.naming import Namespace
 
 KEPT_BY_DESIGN = {"purged_plans", "audit", "inbox", KEYS_COLLECTION}
 """Collections that may name the plan id after a purge, never its personal data: the tombstones, the
@@ -164,7 +165,8 @@ async def verify(endpoints: dict[str, Any], topics: list[str], needles: Needles)
     await scan_mongo(keyring_uri, [keyring], needles, report)
     await scan_keyring(keyring_uri, keyring, needles, report)
     await scan_redis(endpoints["redis_url"], needles, report)
-    await scan_topics(endpoints["kafka_bootstrap_servers"], topics, needles, report)
+    namespace = Namespace(endpoints.get("kafka_namespace", ""))  # a namespaced run's topics, not another's
+    await scan_topics(endpoints["kafka_bootstrap_servers"], [namespace.topic(t) for t in topics], needles, report)
     return report
 
 

@@ -21,11 +21,20 @@ from launcher.catalogue import SERVICES, all_topics, app_factory
 from launcher.embedded import EmbeddedServers, ServerAddresses
 from launcher.keys import ensure_keys
 from launcher.processes import free_port, spawn, stop
+from launcher.teardown import remove_namespace
 from launcher.topics import create_topics
+from shared.messaging.naming import Namespace
 
 EXTERNAL_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "REDIS_URL")
 # Per-service settings the launcher decides; never inherited from the caller's environment.
-_NOT_INHERITED = {"SERVICE_NAME", "MONGODB_DATABASE", "KEYRING_DATABASE", "TRACE_FILE", *EXTERNAL_VARIABLES}
+_NOT_INHERITED = {
+    "SERVICE_NAME",
+    "MONGODB_DATABASE",
+    "KEYRING_DATABASE",
+    "KAFKA_NAMESPACE",
+    "TRACE_FILE",
+    *EXTERNAL_VARIABLES,
+}
 
 
 def seconds_to_noon_stockholm() -> float:
@@ -62,6 +71,9 @@ class Platform:
 
     state_dir: Path
     database_prefix: str = ""
+    topic_prefix: str = ""
+    """Namespace of this platform's topics and consumer groups on the broker (`KAFKA_NAMESPACE`): a test
+    run on shared servers; empty for `careplan up` (the registry's names)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     service_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     mongo_in_memory: bool = False
@@ -77,18 +89,24 @@ class Platform:
         return ensure_keys(self.state_dir)[0]
 
     @property
+    def namespace(self) -> Namespace:
+        """The broker names of this platform's topics and consumer groups."""
+        return Namespace(self.topic_prefix)
+
+    @property
     def keyring_database(self) -> str:
         """The plan keys sealing personal data on Kafka, shared by every service (`KEYRING_DATABASE`)."""
         return f"{self.database_prefix}careplan_keyring"
 
-    def start_servers(self) -> ServerAddresses:
-        """Use the configured external servers, or start the embedded ones; create the topics."""
+    def start_servers(self, shared: ServerAddresses | None = None) -> ServerAddresses:
+        """Use `shared` servers (another platform's: this one in its own namespace), the configured external
+        servers, or start the embedded ones; create the topics."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.addresses = external_addresses()
+        self.addresses = shared or external_addresses()
         if self.addresses is None:
             self.embedded = EmbeddedServers(self.state_dir, mongo_in_memory=self.mongo_in_memory)
             self.addresses = self.embedded.start()
-        asyncio.run(create_topics(self.addresses.kafka_bootstrap_servers, all_topics()))
+        asyncio.run(create_topics(self.addresses.kafka_bootstrap_servers, all_topics(), namespace=self.namespace))
         if not (os.environ.get("SMTP_HOST") or os.environ.get("SMS_GATEWAY_URL")):
             self.start_sinks()
         return self.addresses
@@ -139,6 +157,7 @@ class Platform:
             "REDIS_URL": self.addresses.redis_url,
             "MONGODB_DATABASE": f"{self.database_prefix}careplan_{service}",
             "KEYRING_DATABASE": self.keyring_database,
+            "KAFKA_NAMESPACE": self.topic_prefix,
             "AUTH_PUBLIC_KEY_FILE": str(public_key),
             "TRACE_FILE": str(self.state_dir / "traces" / f"{service}.jsonl"),
             "CAREPLAN_ENV": "dev",  # the dev pepper is accepted; production refuses to start without one
@@ -233,6 +252,7 @@ class Platform:
                 {
                     "services": self.urls,
                     "kafka_bootstrap_servers": self.addresses.kafka_bootstrap_servers,
+                    "kafka_namespace": self.topic_prefix,
                     "mongodb_uri": self.addresses.mongodb_uri,
                     "databases": {service: f"{self.database_prefix}careplan_{service}" for service in self.urls},
                     "keyring_database": self.keyring_database,
@@ -249,10 +269,13 @@ class Platform:
         return path
 
     def stop(self) -> None:
-        """Stop the services, then the embedded servers."""
+        """Stop the services, then the embedded servers; on external servers, remove what a namespaced
+        run created there (its topics, consumer groups and databases)."""
         for service in list(self.processes):
             self.stop_service(service)
         if self.sinks_process is not None:
             stop(self.sinks_process)
         if self.embedded is not None:
             self.embedded.stop()
+        elif self.addresses is not None and (self.topic_prefix or self.database_prefix):
+            asyncio.run(remove_namespace(self.addresses, self.namespace, self.database_prefix))

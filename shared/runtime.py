@@ -21,9 +21,12 @@ from shared.audit import AuditLog
 from shared.clock import Clock, SystemClock
 from shared.crypto.keyring import CachingKeyring, install_keyring
 from shared.crypto.mongo_keyring import MongoKeyring
+from shared.messaging.naming import install_namespace
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.sealing import Sealer
 from shared.observability.telemetry import configure_tracing
+from shared.security.connections import kafka_security, mongo_tls_options, redis_options
+from shared.security.jwks import JwksKeys
 from shared.security.tokens import TokenVerifier
 from shared.settings import PlatformSettings
 from shared.storage.timers import TimerStore
@@ -33,7 +36,9 @@ from shared.storage.unit_of_work import MongoUnitOfWork
 def _keyring_client(settings: PlatformSettings) -> AsyncMongoClient[dict[str, Any]] | None:
     if not settings.keyring_mongodb_uri:
         return None
-    return AsyncMongoClient(settings.keyring_mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    return AsyncMongoClient(
+        settings.keyring_mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000, **mongo_tls_options(settings)
+    )
 
 
 def plan_keyring(settings: PlatformSettings, client: AsyncMongoClient[dict[str, Any]]) -> CachingKeyring:
@@ -50,8 +55,13 @@ class Runtime:
         self.clock: Clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_seconds))
         self.instance_id = f"{settings.service_name}-{socket.gethostname()}-{os.getpid()}"
         self.tracer_provider = configure_tracing(settings.service_name, settings.trace_file)
+        install_namespace(settings.kafka_namespace)  # every topic and group name of this process goes through it
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000, appname=settings.service_name
+            settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=5000,
+            appname=settings.service_name,
+            **mongo_tls_options(settings),
         )
         self.db = self.mongo[settings.mongodb_database]
         self._redis = _redis_client(settings)  # only where REDIS_URL is set: readiness checks what is used
@@ -61,6 +71,7 @@ class Runtime:
             enable_idempotence=settings.kafka_enable_idempotence,
             linger_ms=5,
             client_id=settings.service_name,
+            security=kafka_security(settings),
             middlewares=[
                 KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider),
                 KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
@@ -72,12 +83,7 @@ class Runtime:
             self.mongo, self.db, clock=self.clock, source=f"/careplan/{settings.service_name}", audit_log=self.audit
         )
         self.timers = TimerStore(self.db, self.clock)
-        self.verifier = TokenVerifier(
-            settings.public_key_pem(),
-            audience=settings.auth_audience,
-            issuer=settings.auth_issuer,
-            algorithms=settings.auth_algorithms,
-        )
+        self.verifier = token_verifier(settings)
         self._keyring_mongo = _keyring_client(settings)  # None: the keys live next to the service's database
         self.keyring = plan_keyring(settings, self._keyring_mongo or self.mongo)
         install_keyring(self.keyring)  # consumers and publishers of this process seal and open with it
@@ -122,11 +128,30 @@ class Runtime:
             await self._keyring_mongo.close()
 
 
+def token_verifier(settings: PlatformSettings) -> TokenVerifier:
+    """The bearer token verifier: keys from the identity provider's JWKS, or the configured PEM key."""
+    keys = None
+    if settings.auth_jwks_url:
+        keys = JwksKeys(
+            settings.auth_jwks_url,
+            algorithms=settings.auth_algorithms,
+            cache_seconds=settings.auth_jwks_cache_seconds,
+            cooldown_seconds=settings.auth_jwks_cooldown_seconds,
+        )
+    return TokenVerifier(
+        None if keys else settings.public_key_pem(),
+        audience=settings.auth_audience,
+        issuer=settings.auth_issuer,
+        algorithms=settings.auth_algorithms,
+        keys=keys,
+    )
+
+
 def _redis_client(settings: PlatformSettings) -> redis.Redis | None:
     """A pooled Redis client if the service is configured with REDIS_URL (blocking pool: see infrastructure.md)."""
     if settings.redis_url is None:
         return None
     pool = redis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5, **redis_options(settings)
     )
     return redis.Redis(connection_pool=pool)

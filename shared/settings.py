@@ -8,13 +8,16 @@ from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from shared.security.connections import ConnectionSecuritySettings
 
 DEV_PEPPER = "careplan-dev-pepper"
 
 
-class PlatformSettings(BaseSettings):
-    """Connection and platform settings; each service subclasses this with its own defaults."""
+class PlatformSettings(ConnectionSecuritySettings):
+    """Connection and platform settings; each service subclasses this with its own defaults (TLS and
+    credentials of the connections: `shared.security.connections`)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
@@ -36,6 +39,18 @@ class PlatformSettings(BaseSettings):
     redis_max_connections: int = Field(default=50, ge=1)
     auth_public_key_file: Path | None = Field(default=None, description="PEM public key verifying bearer tokens.")
     auth_public_key: str | None = Field(default=None, description="PEM public key text (instead of the file).")
+    auth_jwks_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="The identity provider's JWKS endpoint (instead of a PEM): keys by kid, refetched for a new "
+        "kid (key rotation) and when the cache expires.",
+    )
+    auth_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="How long the JWKS is cached: a key removed there verifies until then."
+    )
+    auth_jwks_cooldown_seconds: float = Field(
+        default=30.0, ge=0, description="Least time between refetches for unknown kids (bounds made-up kids)."
+    )
     auth_audience: str = "careplan"
     auth_issuer: str = "careplan-dev"
     auth_algorithms: list[str] | None = Field(
@@ -117,7 +132,7 @@ class PlatformSettings(BaseSettings):
             return self.auth_public_key
         if self.auth_public_key_file:
             return self.auth_public_key_file.read_text()
-        raise ValueError("set AUTH_PUBLIC_KEY_FILE or AUTH_PUBLIC_KEY to verify bearer tokens")
+        raise ValueError("set AUTH_PUBLIC_KEY_FILE, AUTH_PUBLIC_KEY or AUTH_JWKS_URL to verify bearer tokens")
 
 
 S = TypeVar("S", bound=PlatformSettings)

@@ -13,9 +13,10 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from launcher.demo import complete_personnummer
-from launcher.stack import Platform, seconds_to_noon_stockholm
+from launcher.stack import Platform, external_addresses, seconds_to_noon_stockholm
 from shared.kernel.principals import Patient, Staff
 from shared.kernel.roles import Role
+from shared.messaging.naming import install_namespace
 from shared.security.tokens import issue_token
 
 UNIT = "SE2321000016-TEST01"
@@ -25,10 +26,14 @@ INSTRUMENTS = Path(__file__).resolve().parent.parent / "services" / "forms" / "i
 
 
 def new_platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
-    """A platform on servers of its own (embedded, or the external ones configured), not yet started."""
+    """A platform on servers of its own (embedded), or on the external ones configured (a shared staging
+    cluster), not yet started. Its databases, and on external servers its topics and consumer groups, are
+    namespaced by run (and removed when it stops), so runs and a running stack never meet."""
+    run = f"t{uuid.uuid4().hex[:8]}_"
     return Platform(
         tmp_path_factory.mktemp("careplan"),
-        database_prefix=f"t{uuid.uuid4().hex[:8]}_",
+        database_prefix=run,
+        topic_prefix=run if external_addresses() else "",
         mongo_in_memory=True,
         extra_env={"OUTBOX_POLL_SECONDS": "0.2", "TIMER_POLL_SECONDS": "0.2"},
         service_overrides={
@@ -44,6 +49,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     Integration tests use these alone (one adapter against one real server); `platform` adds the
     six service processes for the end-to-end tests."""
     running = new_platform(tmp_path_factory)
+    install_namespace(running.topic_prefix)  # this process's consumers and tests' raw reads are the run's too
     try:
         running.start_servers()
         yield running

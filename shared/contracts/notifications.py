@@ -19,6 +19,9 @@ WORK_TOPIC = Topic(
     name="careplan.notifications.work.v1",
     partitions=12,
     description="Internal: announcement fan-out batches and due deliveries, spread over partitions.",
+    # Recipients' contact details travel here (sealed with short-lived work keys): keep them no longer than
+    # the fan-out needs, and below the work keys' lifetime (KEYRING_WORK_KEY_SECONDS, 7 days).
+    retention_ms=3 * 24 * 3600 * 1000,
 )
 
 

@@ -32,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from shared.crypto.envelope import SealBroken
 from shared.messaging.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
+from shared.messaging.naming import current_namespace, group_name, topic_name
 from shared.messaging.sealing import Opened, Sealer
 from shared.storage.unit_of_work import MongoUnitOfWork, Transaction, is_transient_transaction_error
 
@@ -148,9 +149,9 @@ class EventConsumer:
         async def on_message(message: KafkaMessage) -> None:
             await self.process(message.raw_message)
 
-        self._broker.subscriber(
-            *self.topics,
-            group_id=self.name,
+        self._broker.subscriber(  # on the broker, topics and group are in the process's namespace
+            *(topic_name(topic) for topic in self.topics),
+            group_id=group_name(self.name),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}:{'+'.join(self.topics)}",
@@ -277,8 +278,9 @@ class EventConsumer:
         headers |= {
             "dlt_reason": reason[:2000],
             "dlt_consumer": self.name,
-            "dlt_topic": record.topic,
+            "dlt_topic": current_namespace().logical(record.topic),  # the registry's name, as in the contract
             "dlt_partition": str(record.partition),
             "dlt_offset": str(record.offset),
         }
-        await self._broker.publish(record.value or b"", DEAD_LETTER_TOPIC.name, key=record.key, headers=headers)
+        dead_letters = topic_name(DEAD_LETTER_TOPIC.name)
+        await self._broker.publish(record.value or b"", dead_letters, key=record.key, headers=headers)

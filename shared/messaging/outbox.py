@@ -24,6 +24,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from pymongo import ASCENDING, DeleteOne
 
 from shared.messaging.events import EventRecord
+from shared.messaging.naming import topic_name
 from shared.messaging.sealing import Sealer
 from shared.storage.leases import Lease
 from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
@@ -52,7 +53,7 @@ async def publish_record(broker: KafkaBroker, record: EventRecord, sealer: Seale
     token = context.attach(propagate.extract(record.trace))
     try:
         return await broker.publish(
-            message.value, record.topic, key=record.key.encode(), headers=headers, no_confirm=True
+            message.value, topic_name(record.topic), key=record.key.encode(), headers=headers, no_confirm=True
         )
     finally:
         context.detach(token)

@@ -7,6 +7,7 @@ configured algorithms, and requires expiry, audience and issuer.
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -67,10 +68,19 @@ def algorithms_for(key: object) -> list[str]:
     return []
 
 
-class TokenVerifier:
-    """Verifies bearer tokens against one public key."""
+class KeySource(Protocol):
+    """Where the verification key of a token comes from: one configured key, or an identity provider's JWKS."""
 
-    def __init__(self, public_key_pem: str, *, audience: str, issuer: str, algorithms: list[str] | None = None) -> None:
+    def key_for(self, token: str) -> tuple[object, list[str]]:
+        """The public key that must have signed `token` and the algorithms it may be verified with;
+        `InvalidToken` when there is none."""
+        ...
+
+
+class StaticKey:
+    """One configured public key (PEM)."""
+
+    def __init__(self, public_key_pem: str, algorithms: list[str] | None = None) -> None:
         key = serialization.load_pem_public_key(public_key_pem.encode())
         verifiable = algorithms_for(key)
         if not verifiable:
@@ -82,17 +92,44 @@ class TokenVerifier:
                 f"AUTH_ALGORITHMS lists algorithms the configured key cannot verify: {unusable} "
                 f"(this key verifies {verifiable})"
             )
-        self._key = key
-        self._audience = audience
-        self._issuer = issuer
+        self.key = key
         self.algorithms = chosen
 
+    def key_for(self, token: str) -> tuple[object, list[str]]:
+        return self.key, self.algorithms
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against one public key (PEM) or the keys of a `KeySource` (a JWKS)."""
+
+    def __init__(
+        self,
+        public_key_pem: str | None = None,
+        *,
+        audience: str,
+        issuer: str,
+        algorithms: list[str] | None = None,
+        keys: KeySource | None = None,
+    ) -> None:
+        if keys is None:
+            if public_key_pem is None:
+                raise ValueError("set AUTH_PUBLIC_KEY_FILE, AUTH_PUBLIC_KEY or AUTH_JWKS_URL to verify bearer tokens")
+            static = StaticKey(public_key_pem, algorithms)
+            keys, algorithms = static, static.algorithms
+        self._keys = keys
+        self.fetches_keys = not isinstance(keys, StaticKey)
+        """Verifying may fetch keys over the network (a JWKS): callers on an event loop use a thread."""
+        self._audience = audience
+        self._issuer = issuer
+        self.algorithms = algorithms
+
     def verify(self, token: str) -> Principal:
+        key, algorithms = self._keys.key_for(token)
         try:
             claims = jwt.decode(
                 token,
-                self._key,  # type: ignore[arg-type]  # only key types algorithms_for accepts get here
-                algorithms=self.algorithms,
+                key,  # type: ignore[arg-type]  # only key types algorithms_for accepts get here
+                algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": ["exp", "aud", "iss", "sub"]},

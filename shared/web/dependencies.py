@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.kernel.errors import Forbidden, Unauthorized
@@ -37,8 +38,11 @@ async def get_principal(
     """The caller, from a `Authorization: Bearer <token>` header; 401 otherwise."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("missing bearer token")
+    verifier = get_verifier(request)
     try:
-        return get_verifier(request).verify(credentials.credentials.strip())
+        if getattr(verifier, "fetches_keys", False):  # a JWKS refetch must not stall the event loop
+            return await run_in_threadpool(verifier.verify, credentials.credentials.strip())
+        return verifier.verify(credentials.credentials.strip())
     except InvalidToken as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
 

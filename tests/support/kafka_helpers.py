@@ -13,15 +13,20 @@ from aiokafka.structs import ConsumerRecord
 from pymongo import AsyncMongoClient
 
 from shared.crypto.mongo_keyring import MongoKeyring
+from shared.messaging.naming import topic_name
 from shared.messaging.sealing import open_payload
 
 
 async def find_record(
     bootstrap: str, topic: str, match: Callable[[ConsumerRecord[bytes, bytes]], bool], timeout: float = 20.0
 ) -> ConsumerRecord[bytes, bytes]:
-    """The first record on `topic` (from the beginning) that satisfies `match`."""
+    """The first record on `topic` (from the beginning; in the run's namespace) that satisfies `match`."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        topic_name(topic),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:
@@ -43,7 +48,7 @@ async def produce(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key, headers=headers)
+        await producer.send_and_wait(topic_name(topic), value, key=key, headers=headers)
     finally:
         await producer.stop()
 

@@ -12,18 +12,21 @@ from collections.abc import Iterator
 import pytest
 
 from launcher.stack import Platform
+from shared.messaging.naming import install_namespace
 from tests.conftest import Tokens, new_platform, publish_programs
 
 
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     running = new_platform(tmp_path_factory)
+    outer = install_namespace(running.topic_prefix)  # raw reads in these tests are this platform's
     try:
         running.start_servers()
         running.start_services()
         yield running
     finally:
         running.stop()
+        install_namespace(outer.prefix)
 
 
 @pytest.fixture(scope="package")
