@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from services.handover.domain.commands import AcceptHandover, DeclineHandover, InitiateHandover
@@ -109,11 +111,9 @@ class HandoverRequests:
             await self.stores.timers.schedule(
                 timeout_key(handover.id), TRANSFER_TIMEOUT_TIMER, due, payload, session=tx.session
             )
-            tx.publish(accepted)
+            with in_step(handover, "accepted"):  # the saga's events travel in the handover's trace
+                tx.publish(accepted)
             audit(tx, by, handover, ownership, f"handover {handover.id} accepted")
-            if handover.workflow:
-                with workflow_step(handover.workflow, "accepted", link_current=True):
-                    pass
             return handover
 
         return HandoverView.of(await self.uow.run(work))
@@ -167,7 +167,16 @@ class HandoverRequests:
     async def _settle(self, tx: Transaction, handover: Handover, event: Any) -> None:
         await self.stores.handovers.save(handover, tx.session)
         await self.stores.timers.cancel(expiry_key(handover.id), session=tx.session)
-        tx.publish(event)
-        if handover.workflow:
-            with workflow_step(handover.workflow, handover.state.value, link_current=True):
-                pass
+        with in_step(handover, handover.state.value):
+            tx.publish(event)
+
+
+@contextmanager
+def in_step(handover: Handover, step: str) -> Iterator[None]:
+    """A step of the handover's workflow: what is published inside travels in the handover's trace
+    (and links to the request or timer that took the step)."""
+    if handover.workflow is None:  # a handover stored before workflows were traced
+        yield
+        return
+    with workflow_step(handover.workflow, step, link_current=True):
+        yield

@@ -9,12 +9,11 @@ from pydantic import BaseModel
 from services.handover.domain.handover import Handover
 from services.handover.domain.rules import UnitPrograms
 from services.handover.service_layer.ports import Stores, timeout_key
-from services.handover.service_layer.requests import audit
+from services.handover.service_layer.requests import audit, in_step
 from shared.contracts import plans
 from shared.contracts.handover import HandoverCompensated, HandoverCompleted
 from shared.contracts.transfer import TransferOutcome
 from shared.messaging.events import ReceivedEvent
-from shared.observability.workflow import workflow_step
 from shared.storage.timers import Timer
 from shared.storage.unit_of_work import Transaction
 
@@ -77,18 +76,15 @@ class HandoverSaga:
         self, tx: Transaction, handover: Handover, settled: HandoverCompleted | HandoverCompensated | None, step: str
     ) -> None:
         await self.stores.handovers.save(handover, tx.session)
-        if handover.workflow:
-            with workflow_step(handover.workflow, step):
-                pass
+        with in_step(handover, step):
+            pass
         if settled is None:
             return
-        tx.publish(settled)
+        with in_step(handover, handover.state.value):  # completed/compensated travel in the handover's trace
+            tx.publish(settled)
         await self.stores.timers.cancel(timeout_key(handover.id), session=tx.session)
         ownership = await self.stores.ownership.get(handover.plan_id, tx.session)
         audit(tx, None, handover, ownership, f"handover {handover.id} {handover.state.value}")
-        if handover.workflow:
-            with workflow_step(handover.workflow, handover.state.value):
-                pass
 
     async def on_unit_programs_declared(
         self, event: plans.UnitProgramsDeclared, _: ReceivedEvent | None, tx: Transaction
