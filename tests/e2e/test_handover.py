@@ -5,12 +5,14 @@ withdrawn and refused (version mismatch) handovers leave the plan where it is.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from launcher.stack import Platform
+from services.messaging.domain.sla import reply_deadline
 from shared.kernel.roles import Role
 from tests.conftest import Tokens, bearer, new_personnummer
 from tests.support.kafka_helpers import eventually
@@ -150,6 +152,10 @@ async def test_an_accepted_handover_moves_the_plan_and_the_old_unit_is_refused_e
     assert await statuses(platform, plan_id, new_token) == dict.fromkeys(PLAN_READS, 200)
     conversations = (await call(platform, "messaging", "GET", f"/plans/{plan_id}/conversations", new_token)).json()
     assert len(conversations) == 1
+    patient = bearer(tokens.patient(personnummer))  # the patient keeps everything
+    assert [p["id"] for p in (await call(platform, "plans", "GET", "/me/plans", patient)).json()] == [plan_id]
+    mine = (await call(platform, "messaging", "GET", f"/plans/{plan_id}/conversations", patient)).json()
+    assert [c["id"] for c in mine] == [conversations[0]["id"]]
 
     plan = (await call(platform, "plans", "GET", f"/plans/{plan_id}", new_token)).json()
     assert plan["responsible_hsa_id"] == RESPONSIBLE
@@ -159,6 +165,12 @@ async def test_an_accepted_handover_moves_the_plan_and_the_old_unit_is_refused_e
     assert plan_id not in [
         p["plan_id"] for p in (await call(platform, "plans", "GET", "/units/me/plans", old_token)).json()["items"]
     ]
+
+    thread = (await call(platform, "messaging", "GET", f"/conversations/{conversations[0]['id']}", new_token)).json()
+    [question] = thread["messages"]  # the reply SLA goes on: the deadline counted from its arrival, still open
+    sent_at = datetime.fromisoformat(question["sent_at"])
+    assert datetime.fromisoformat(question["sla"]["deadline"]) == reply_deadline(sent_at).deadline
+    assert question["sla"]["state"] == "open"
 
     async def new_unit_replies() -> bool:  # writable once the completion reached messaging
         path = f"/conversations/{conversations[0]['id']}/messages"
