@@ -45,7 +45,7 @@ REFUSING = {
     "handover": "/plans/{id}/handovers",
 }
 """One plan read per service holding plan data (notifications has no plan-scoped staff read)."""
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.05
 HOP_TOPIC = "careplan.bench.hop.v1"
 
 
@@ -157,9 +157,11 @@ async def event_hops(bootstrap: str, samples: int) -> list[float]:
         await consumer.stop()
 
 
-async def measure(target: LoadTarget, bootstrap: str, args: Any, units: Units | None = None) -> Figures:
-    """Seed, time the hop baseline, then the handovers (`--concurrency` at once)."""
-    units, figures = units or Units(), Figures()
+async def measure(
+    target: LoadTarget, bootstrap: str, args: Any, units: Units | None = None, figures: Figures | None = None
+) -> Figures:
+    """Seed, time the hop baseline, then the handovers (`--concurrency` at once); `figures` fills as it goes."""
+    units, figures = units or Units(), figures if figures is not None else Figures()
     started = time.perf_counter()
     plan_ids = await start_plans(target, units.sending, args.handovers, args.concurrency)
     figures.seeding = (len(plan_ids), time.perf_counter() - started)
@@ -214,9 +216,12 @@ def main() -> None:
         load_demo_data(platform.urls["plans"], platform.urls["forms"], platform.private_key.read_bytes())
         assert platform.addresses is not None
         target = LoadTarget(platform.urls, platform.addresses.mongodb_uri, [], platform.private_key.read_bytes())
-        figures = asyncio.run(measure(target, platform.addresses.kafka_bootstrap_servers, args))
-        print(f"handover benchmark: {os.cpu_count()} cores, six services, embedded servers", flush=True)
-        print("\n".join(table(figures, args)))
+        figures = Figures()
+        try:
+            asyncio.run(measure(target, platform.addresses.kafka_bootstrap_servers, args, figures=figures))
+        finally:  # stopped early (Ctrl-C, timeout): the figures of the handovers timed so far
+            print(f"handover benchmark: {os.cpu_count()} cores, six services, embedded servers", flush=True)
+            print("\n".join(table(figures, args)), flush=True)
     finally:
         platform.stop()
 
@@ -224,7 +229,7 @@ def main() -> None:
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--handovers", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4, help="plans started, and handovers timed, at once")
+    parser.add_argument("--concurrency", type=int, default=2, help="plans started, and handovers timed, at once")
     parser.add_argument("--hop-samples", type=int, default=200)
     return parser.parse_args()
 
