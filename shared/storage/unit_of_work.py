@@ -27,13 +27,16 @@ class ConcurrentModification(Exception):
     """An optimistic-concurrency check failed: someone else changed the object first; the work is re-run."""
 
 
+COMMIT_ATTEMPTS = 6
+"""How often a commit whose outcome is unknown is sent again (pymongo's `with_transaction` does the same)."""
+
+
 def is_transient_transaction_error(exc: BaseException) -> bool:
-    """A conflict or an unknown commit outcome: running the work again is the remedy."""
+    """A conflict: nothing was committed, and running the work again is the remedy. (A commit whose
+    outcome is unknown is not one: the work may have committed, so only the commit is retried.)"""
     if isinstance(exc, ConcurrentModification):
         return True
-    return isinstance(exc, PyMongoError) and (
-        exc.has_error_label("TransientTransactionError") or exc.has_error_label("UnknownTransactionCommitResult")
-    )
+    return isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError")
 
 
 class Transaction(Protocol):
@@ -206,11 +209,18 @@ class MongoUnitOfWork:
         return result
 
     async def _run_once(self, work: Callable[[Transaction], Awaitable[T]]) -> tuple[T, bool]:
-        async with self.client.start_session() as session, await session.start_transaction():
-            tx = MongoTransaction(self.db, session, self.clock, self.source, self.audit_log)
-            result = await work(tx)
-            await self._write_outbox(tx, session)
-            await self.audit_log.write(tx.audit_records, session=session)
+        async with self.client.start_session() as session:
+            await session.start_transaction()
+            try:
+                tx = MongoTransaction(self.db, session, self.clock, self.source, self.audit_log)
+                result = await work(tx)
+                await self._write_outbox(tx, session)
+                await self.audit_log.write(tx.audit_records, session=session)
+            except BaseException:
+                if session.in_transaction:
+                    await session.abort_transaction()
+                raise
+            await commit(session)
         return result, bool(tx.events)
 
     async def _write_outbox(self, tx: MongoTransaction, session: AsyncClientSession) -> None:
@@ -219,3 +229,17 @@ class MongoUnitOfWork:
         base = time.time_ns() // 1000 * 1000  # relay order: commit order, then order within the commit
         documents = [outbox_document(record, seq=base + i) for i, record in enumerate(tx.events)]
         await self.db[OUTBOX_COLLECTION].insert_many(documents, session=session)
+
+
+async def commit(session: AsyncClientSession) -> None:
+    """Commit, sending the commit again while its outcome is unknown (a lost acknowledgement, a
+    failover): commitTransaction is idempotent, whereas running the work again would apply the change
+    and publish its events (under new ids) a second time if the first commit had in fact succeeded."""
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            await session.commit_transaction()
+            return
+        except PyMongoError as exc:
+            if attempt == COMMIT_ATTEMPTS or not exc.has_error_label("UnknownTransactionCommitResult"):
+                raise
+            await asyncio.sleep(min(0.02 * 2**attempt, 1.0))
