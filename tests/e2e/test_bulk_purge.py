@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
@@ -21,6 +17,7 @@ from shared.contracts.purge import PURGING_SERVICES
 from shared.kernel.roles import Role
 from tests.conftest import Tokens, bearer
 from tests.e2e.test_plans_api import start_plan
+from tests.support.bench import load_bench
 from tests.support.kafka_helpers import eventually
 
 pytestmark = pytest.mark.integration
@@ -90,20 +87,10 @@ async def _listed(retention: httpx.AsyncClient, admin: str, expected: set[str]) 
     return expected <= await ended_plans(retention, admin)
 
 
-def load_bench() -> ModuleType:
-    """bench/purge.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("bench_purge", Path(__file__).parents[2] / "bench" / "purge.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
 async def test_the_purge_benchmark_runs_small_and_prints_its_figures(
     platform: Platform, published_programs: list[str]
 ) -> None:
-    bench = load_bench()
+    bench = load_bench("purge")
     args = argparse.Namespace(
         plans=20, samples=2, concurrency=4, window=10, fanout_recipients=300, fanout_channels="inbox", seed="copy"
     )

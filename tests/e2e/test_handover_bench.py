@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from launcher.purge_load import LoadTarget
 from launcher.stack import Platform
 from tests.e2e.test_handover import FROM, TO, units
+from tests.support.bench import load_bench
 
 pytestmark = pytest.mark.integration
 __all__ = ["units"]  # the module-scoped fixture, shared with test_handover
 
 
-def load_bench() -> ModuleType:
-    """bench/handover.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("bench_handover", Path(__file__).parents[2] / "bench" / "handover.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
 async def test_the_handover_benchmark_runs_small_and_prints_its_figures(platform: Platform, units: None) -> None:
-    bench = load_bench()
+    bench = load_bench("handover")
     assert platform.addresses is not None
     target = LoadTarget(platform.urls, platform.addresses.mongodb_uri, [], platform.private_key.read_bytes())
     args = argparse.Namespace(handovers=3, concurrency=2, hop_samples=5)
