@@ -14,16 +14,10 @@ from pymongo.errors import AutoReconnect
 from launcher.stack import Platform
 from shared.audit import AuditLog
 from shared.clock import SystemClock
-from shared.messaging.events import Event, Topic
+from shared.contracts.plans import PlanEnded
 from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork, Transaction
 
 pytestmark = pytest.mark.integration
-
-
-class ProbeDone(Event):
-    topic = Topic(name="careplan.test.probe.v1", partitions=1, description="test")
-    ce_type = "se.careplan.test.probe_done.v1"
-    plan_id: str
 
 
 @pytest.fixture
@@ -58,7 +52,7 @@ async def test_a_commit_acknowledgement_lost_once_commits_the_change_once(
     async def work(tx: Transaction) -> str:
         runs.append(1)
         await tx.session.client[uow.db.name]["items"].insert_one({"n": len(runs)}, session=tx.session)
-        tx.publish(ProbeDone(plan_id="p-1"))
+        tx.publish(PlanEnded(plan_id="p-1", unit_id="SE2321000016-TEST01", ended_at=tx.clock.now(), reason="probe"))
         return "done"
 
     assert await uow.run(work) == "done"
