@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,12 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.clock import Clock
 from shared.messaging.consumer import EventConsumer, ensure_inbox_indexes
+from shared.messaging.naming import current_namespace
+from shared.observability.backlog import ConsumerLagProbe, OutboxProbe, TimerProbe
+from shared.observability.metrics import BacklogProbe, BacklogSampler
 from shared.observability.telemetry import configure_logging
 from shared.runtime import Runtime
+from shared.security.connections import kafka_security
 from shared.settings import PlatformSettings
 from shared.storage.timers import TimerHandler, TimerRunner
 from shared.web.body_limit import BodyLimitMiddleware
@@ -38,6 +43,11 @@ class ServiceSpec:
     consumers: Callable[[Runtime, Any], list[EventConsumer]] = lambda *_: []
     timer_handlers: Callable[[Runtime, Any], dict[str, TimerHandler]] = lambda *_: {}
     ensure_indexes: Callable[[Runtime], Awaitable[None]] | None = None
+    probes: Callable[[Runtime], list[BacklogProbe]] = lambda _: []
+    """The service's own backlog gauges (open reply SLAs, purges waiting for receipts …), sampled on scrape."""
+
+
+log = logging.getLogger(__name__)
 
 
 def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clock | None = None) -> FastAPI:
@@ -45,7 +55,8 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
     configure_logging(settings.service_name, settings.log_level)
     runtime = Runtime(settings, clock)
     service = spec.build(runtime)
-    for consumer in spec.consumers(runtime, service):
+    consumers = spec.consumers(runtime, service)
+    for consumer in consumers:
         consumer.register()
     timer_runner = TimerRunner(
         runtime.timers,
@@ -55,10 +66,11 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
         clock=runtime.clock,
         poll_seconds=settings.timer_poll_seconds,
     )
-    app = FastAPI(
-        title=spec.title, description=spec.description, version="1.0.0", lifespan=_lifespan(spec, runtime, timer_runner)
-    )
+    backlog = backlog_sampler(spec, runtime, consumers)
+    lifespan = _lifespan(spec, runtime, timer_runner, backlog, consumers)
+    app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.backlog = backlog
     app.state.verifier = runtime.verifier
     app.state.service = service
     app.state.timer_runner = timer_runner
@@ -66,7 +78,39 @@ def create_service_app(spec: ServiceSpec, settings: PlatformSettings, clock: Clo
     return app
 
 
-def _lifespan(spec: ServiceSpec, runtime: Runtime, timer_runner: TimerRunner) -> Callable[[FastAPI], Any]:
+def backlog_sampler(spec: ServiceSpec, runtime: Runtime, consumers: list[EventConsumer]) -> BacklogSampler:
+    """The gauges sampled when Prometheus scrapes: outbox, timers, consumer lag and the service's own."""
+    settings = runtime.settings
+    groups = {consumer.name: consumer.topics for consumer in consumers}
+    lag = ConsumerLagProbe(settings.service_name, settings.kafka_bootstrap_servers, kafka_security(settings), groups)
+    probes: list[BacklogProbe] = [
+        OutboxProbe(settings.service_name, runtime.db, runtime.clock),
+        TimerProbe(settings.service_name, runtime.db, runtime.clock),
+        lag,
+        *spec.probes(runtime),
+    ]
+    return BacklogSampler(settings.service_name, probes)
+
+
+def _started(runtime: Runtime, consumers: list[EventConsumer]) -> None:
+    settings = runtime.settings
+    log.info(
+        "%s started as %s: consumer groups %s, namespace %r, database %s",
+        settings.service_name,
+        runtime.instance_id,
+        ", ".join(c.name for c in consumers) or "none",
+        current_namespace().prefix,
+        settings.mongodb_database,
+    )
+
+
+def _lifespan(
+    spec: ServiceSpec,
+    runtime: Runtime,
+    timer_runner: TimerRunner,
+    backlog: BacklogSampler,
+    consumers: list[EventConsumer],
+) -> Callable[[FastAPI], Any]:
     """Indexes, the broker, and the outbox relay and timer runner for as long as the app runs."""
 
     @contextlib.asynccontextmanager
@@ -84,12 +128,15 @@ def _lifespan(spec: ServiceSpec, runtime: Runtime, timer_runner: TimerRunner) ->
             asyncio.create_task(runtime.outbox_relay.run_forever(), name="outbox-relay"),
             asyncio.create_task(timer_runner.run_forever(), name="timer-runner"),
         ]
+        _started(runtime, consumers)
         try:
             yield
         finally:
+            log.info("%s stopping", runtime.settings.service_name)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await backlog.close()
             await runtime.close()
 
     return lifespan
@@ -101,7 +148,7 @@ def _add_http_edge(app: FastAPI, runtime: Runtime, spec: ServiceSpec) -> None:
     install_openapi(app)
     app.add_middleware(RequestMetricsMiddleware, service=runtime.settings.service_name)
     app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.http_max_body_bytes)
-    add_probes(app, runtime)
+    add_probes(app, runtime, app.state.backlog)
     add_audit_route(app, runtime)
     for router in spec.routers:
         app.include_router(router)

@@ -12,7 +12,6 @@ from typing import Any
 
 import redis.asyncio as redis
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
@@ -24,6 +23,8 @@ from shared.crypto.mongo_keyring import MongoKeyring
 from shared.messaging.naming import install_namespace
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.sealing import Sealer
+from shared.observability.kafka_spans import KafkaSpans
+from shared.observability.metrics import install_service_name
 from shared.observability.telemetry import configure_tracing
 from shared.security.connections import kafka_security, mongo_tls_options, redis_options
 from shared.security.jwks import JwksKeys
@@ -55,6 +56,7 @@ class Runtime:
         self.clock: Clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_seconds))
         self.instance_id = f"{settings.service_name}-{socket.gethostname()}-{os.getpid()}"
         self.tracer_provider = configure_tracing(settings.service_name, settings.trace_file)
+        install_service_name(settings.service_name)
         install_namespace(settings.kafka_namespace)  # every topic and group name of this process goes through it
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongodb_uri,
@@ -73,7 +75,7 @@ class Runtime:
             client_id=settings.service_name,
             security=kafka_security(settings),
             middlewares=[
-                KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider),
+                KafkaSpans(self.tracer_provider),
                 KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
             ],
             logger=None,

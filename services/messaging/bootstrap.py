@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import FastAPI
 
+from services.messaging.adapters.metrics import ReplySlaProbe
 from services.messaging.adapters.repository import MongoConversationRepository, MongoMessageRepository
 from services.messaging.entrypoints.consumers import consumers
 from services.messaging.entrypoints.routes import router
@@ -44,6 +45,7 @@ SPEC = ServiceSpec(
     consumers=consumers,
     timer_handlers=lambda _, service: service.sla.timer_handlers(),
     ensure_indexes=ensure_indexes,
+    probes=lambda runtime: [ReplySlaProbe(runtime.db)],
 )
 
 

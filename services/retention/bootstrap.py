@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.retention.adapters.export_repository import MongoExportPartRepository, MongoExportRepository
+from services.retention.adapters.metrics import PurgeProbe
 from services.retention.adapters.pdf_export import render_pdf
 from services.retention.adapters.repository import (
     MongoEndedPlans,
@@ -47,6 +48,7 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await MongoPlanDataEraser(runtime.db).ensure_indexes()
     await MongoExportRepository(runtime.db).ensure_indexes()
     await MongoExportPartRepository(runtime.db).ensure_indexes()
+    await PurgeProbe(runtime.db, runtime.clock).ensure_indexes()
 
 
 def service_spec(settings: RetentionSettings) -> ServiceSpec:
@@ -60,6 +62,7 @@ def service_spec(settings: RetentionSettings) -> ServiceSpec:
         consumers=consumers,
         timer_handlers=lambda _, services: services.timer_handlers(),
         ensure_indexes=ensure_indexes,
+        probes=lambda runtime: [PurgeProbe(runtime.db, runtime.clock)],
     )
 
 

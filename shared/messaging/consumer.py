@@ -31,9 +31,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from shared.crypto.envelope import SealBroken
-from shared.messaging.events import DEAD_LETTER_TOPIC, MalformedEvent, ReceivedEvent, parse_kafka_record
-from shared.messaging.naming import current_namespace, group_name, topic_name
+from shared.messaging.dead_letters import DeadLetterCategory, publish_dead_letter
+from shared.messaging.events import MalformedEvent, ReceivedEvent, parse_kafka_record
+from shared.messaging.naming import group_name, topic_name
 from shared.messaging.sealing import Opened, Sealer
+from shared.observability.kafka_spans import describe_consumed
+from shared.observability.log_context import log_fields
 from shared.storage.unit_of_work import MongoUnitOfWork, Transaction, is_transient_transaction_error
 
 log = logging.getLogger(__name__)
@@ -159,12 +162,22 @@ class EventConsumer:
         )(on_message)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Parse, deduplicate and handle one record; dead-letter it if it is bad."""
+        """Parse, deduplicate and handle one record; dead-letter it if it is bad. Every log line written
+        meanwhile carries the record's `ce_id`, topic, partition and offset, and the span the current
+        messaging attributes (consumer group, CloudEvents id and type)."""
         headers = dict(record.headers or ())
+        ce_id = headers.get("ce_id", b"").decode("utf-8", "replace")[:200] or None
+        ce_type = headers.get("ce_type", b"").decode("utf-8", "replace")[:200] or None
+        describe_consumed(group_name(self.name), ce_id, ce_type)
+        fields = {"consumer": self.name, "ce_id": ce_id, "ce_type": ce_type}
+        with log_fields(**fields, topic=record.topic, partition=record.partition, offset=record.offset):
+            await self._process(record, headers)
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, bytes]) -> None:
         try:
             event = parse_kafka_record(headers, record.key, record.value or b"")
         except MalformedEvent as exc:
-            await self.dead_letter(record, f"malformed: {exc}")
+            await self.dead_letter(record, f"malformed: {exc}", category="malformed")
             return
         subscriptions = self._subscriptions.get(event.ce_type)
         if not subscriptions:
@@ -187,10 +200,12 @@ class EventConsumer:
                 )
                 raise  # not committed: delivered again once the infrastructure is back
             if isinstance(exc, PermanentFailure):
-                await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}")
+                await self.dead_letter(record, f"handler refused {event.ce_type}: {exc}", category="refused")
             else:  # after retries, this event's problem
                 log.error("handler failed for event type %s", event.ce_type, exc_info=exc)
-                await self.dead_letter(record, f"handler failed for {event.ce_type}: {type(exc).__name__}")
+                await self.dead_letter(
+                    record, f"handler failed for {event.ce_type}: {type(exc).__name__}", category="failed"
+                )
             return
         # A work item's key: its one reader is done (a failure here leaves the offset uncommitted: the
         # redelivery finds the inbox record and destroys the key then).
@@ -204,7 +219,7 @@ class EventConsumer:
         try:
             opened = await self._sealer.open(event.data, record.value)
         except SealBroken as exc:
-            await self.dead_letter(record, f"sealed payload of {event.ce_type}: {exc}")
+            await self.dead_letter(record, f"sealed payload of {event.ce_type}: {exc}", category="sealed")
             return None
         try:
             return opened, [(s, s.payload_model.model_validate(opened.data)) for s in subscriptions]
@@ -212,7 +227,8 @@ class EventConsumer:
             if opened.shredded:  # its plan was purged, the key destroyed: nothing is left to do with it
                 log.info("dropped an event of type %s with personal data of a purged plan", event.ce_type)
                 return None
-            await self.dead_letter(record, f"invalid payload for {event.ce_type}: {describe_validation(exc)}")
+            reason = f"invalid payload for {event.ce_type}: {describe_validation(exc)}"
+            await self.dead_letter(record, reason, category="invalid")
             return None
 
     async def _handle_with_retries(self, handlers: list[tuple[Subscription, BaseModel]], event: ReceivedEvent) -> None:
@@ -271,16 +287,8 @@ class EventConsumer:
         log.info("dropped an event of type %s about a purged plan", event.ce_type)
         return True
 
-    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        """Publish the original record, unchanged, with the reason and its origin in headers."""
-        log.warning("dead-lettering a record from %s: %s", record.topic, reason)
-        headers = {name: value.decode("utf-8", "replace") for name, value in (record.headers or ())}
-        headers |= {
-            "dlt_reason": reason[:2000],
-            "dlt_consumer": self.name,
-            "dlt_topic": current_namespace().logical(record.topic),  # the registry's name, as in the contract
-            "dlt_partition": str(record.partition),
-            "dlt_offset": str(record.offset),
-        }
-        dead_letters = topic_name(DEAD_LETTER_TOPIC.name)
-        await self._broker.publish(record.value or b"", dead_letters, key=record.key, headers=headers)
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, *, category: DeadLetterCategory = "other"
+    ) -> None:
+        """Publish the original record, unchanged, to the dead-letter topic (`shared.messaging.dead_letters`)."""
+        await publish_dead_letter(self._broker, record, reason, consumer=self.name, category=category)

@@ -26,6 +26,8 @@ from pymongo import ASCENDING, DeleteOne
 from shared.messaging.events import EventRecord
 from shared.messaging.naming import topic_name
 from shared.messaging.sealing import Sealer
+from shared.observability.metrics import EVENTS_RELAYED, service_name
+from shared.observability.progress import ProgressLog
 from shared.storage.leases import Lease
 from shared.storage.unit_of_work import OUTBOX_COLLECTION, MongoUnitOfWork
 
@@ -79,16 +81,21 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._sealer = sealer or Sealer()
+        self._progress = ProgressLog(log, "outbox events relayed")
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("seq", ASCENDING)])
         await self._collection.create_index([("key", ASCENDING)])  # a purge deletes a plan's pending events
 
     async def run_forever(self) -> None:
+        was_holder: bool | None = None
         while True:
             try:
                 with suppress_instrumentation():  # polling is not a workflow: keep it out of traces
                     holder = await self._lease.acquire()
+                if holder != was_holder:
+                    log.info("outbox relay %s", "holds the lease: this replica relays" if holder else "is on standby")
+                    was_holder = holder
                 relayed = await self.relay_once() if holder else 0
             except asyncio.CancelledError:
                 raise
@@ -117,4 +124,7 @@ class OutboxRelay:
         await asyncio.gather(*futures)
         with suppress_instrumentation():  # one indexed delete each: `$in` scans on some servers
             await self._collection.bulk_write([DeleteOne({"_id": d["_id"]}) for d in documents], ordered=False)
+        EVENTS_RELAYED.labels(service_name()).inc(len(documents))
+        for record in records:
+            self._progress.note(record.topic)
         return len(documents)

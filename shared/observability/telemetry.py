@@ -1,8 +1,10 @@
 """Tracing and logging set-up: OTLP export when configured, a JSON-lines span file in dev mode,
 FastAPI/pymongo/redis instrumentation, and JSON logs that carry trace and span ids.
 
-Personal data never goes into span attributes: pymongo statements are not captured and the
-redis instrumentation records only command names.
+HTTP spans use the stable semantic conventions (`http.request.method`, `http.response.status_code`).
+Personal data never goes into span attributes: pymongo statements are not captured, the redis
+instrumentation records only command names, and the caller's address and user agent are removed
+from every span before export.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from pythonjsonlogger.json import JsonFormatter
+
+from shared.observability.log_context import current_log_fields
+from shared.observability.redaction import RedactingExporter
 
 _configured = False
 
@@ -84,13 +89,16 @@ def configure_tracing(service_name: str, trace_file: Path | None) -> TracerProvi
     current = trace.get_tracer_provider()
     if _configured and isinstance(current, TracerProvider):
         return current
+    # The HTTP instrumentation reads this once, when it first instruments: the stable names only.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(OTLPSpanExporter())))
     if trace_file is not None:
-        provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(trace_file), schedule_delay_millis=200))
+        exporter = RedactingExporter(JsonLinesSpanExporter(trace_file))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
     trace.set_tracer_provider(provider)
     _instrument_clients()
     _configured = True
@@ -106,25 +114,33 @@ def _instrument_clients() -> None:
 
 
 class _TraceContextFilter(logging.Filter):
+    """Trace and span ids, and the fields bound with `log_fields` (the consumed event's id, topic, offset)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         context = trace.get_current_span().get_span_context()
         record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
         record.span_id = format(context.span_id, "016x") if context.is_valid else None
+        for name, value in current_log_fields().items():
+            setattr(record, name, value)
         return True
 
 
 def configure_logging(service_name: str, level: str) -> None:
-    """JSON logs on stdout with service, trace and span ids on every line."""
+    """JSON logs on stdout: an ISO 8601 timestamp with its zone (UTC), level, logger, message, service,
+    trace and span ids on every line; a consumer's lines also carry `ce_id`, topic, partition, offset."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_TraceContextFilter())
     handler.setFormatter(
         JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+            "%(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
             static_fields={"service": service_name},
-            rename_fields={"levelname": "level", "asctime": "time"},
+            rename_fields={"levelname": "level"},
+            timestamp="time",  # datetime.isoformat() in UTC: 2026-11-24T09:15:02.123456+00:00
         )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # Partition assignments are what an operator reads after a rebalance: keep them at INFO.
+    logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(level)

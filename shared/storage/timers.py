@@ -29,6 +29,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.clock import Clock
+from shared.observability.metrics import TIMER_FAILURES, TIMERS_FIRED, service_name
+from shared.observability.progress import ProgressLog
 from shared.storage.unit_of_work import MongoUnitOfWork, Transaction
 
 log = logging.getLogger(__name__)
@@ -236,6 +238,7 @@ class TimerRunner:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._lease = lease
+        self._progress = ProgressLog(log, "timers fired")
 
     async def fire_due(self, limit: int | None = None) -> int:
         """Fire every timer due now (catch-up included); returns how many fired."""
@@ -262,14 +265,19 @@ class TimerRunner:
 
         try:
             await self._uow.run(lambda tx: work(tx, runnable))
-            return len(runnable)
         except LostClaim:
             if len(runnable) == 1:
                 return 0
         except Exception:
             if len(runnable) == 1:
+                TIMER_FAILURES.labels(service_name()).inc()
                 log.exception("timer of kind %s failed; it is retried when its lease expires", runnable[0].kind)
                 return 0
+        else:
+            for timer in runnable:
+                TIMERS_FIRED.labels(service_name(), timer.kind).inc()
+                self._progress.note(timer.kind)
+            return len(runnable)
         return sum([await self._fire([timer]) for timer in runnable])  # isolate the one that failed
 
     async def run_forever(self) -> None:

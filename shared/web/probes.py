@@ -13,6 +13,7 @@ from shared.audit import AuditRecord
 from shared.kernel.identity import Personnummer
 from shared.kernel.principals import Staff
 from shared.kernel.roles import Role
+from shared.observability.metrics import BacklogSampler
 from shared.runtime import Runtime
 from shared.web.dependencies import require_staff
 
@@ -43,7 +44,7 @@ def add_audit_route(app: FastAPI, runtime: Runtime) -> None:
         return await runtime.audit.for_patient(query.personnummer, by.unit_id)
 
 
-def add_probes(app: FastAPI, runtime: Runtime) -> None:
+def add_probes(app: FastAPI, runtime: Runtime, backlog: BacklogSampler) -> None:
     @app.get(
         "/livez",
         tags=["probes"],
@@ -56,11 +57,12 @@ def add_probes(app: FastAPI, runtime: Runtime) -> None:
     @app.get(
         "/metrics",
         tags=["probes"],
-        summary="Prometheus metrics",
+        summary="Prometheus metrics (backlog gauges sampled from the database and broker, at most every 10 s)",
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
     async def metrics() -> Response:
+        await backlog.refresh()
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["probes"], summary="Broker, MongoDB and Redis answer", response_model=Readiness)

@@ -108,7 +108,7 @@ def assert_each_service_handles_the_request(spans: list[Span]) -> None:
         assert deleted["attributes"]["careplan.purge.service"] == service
         consumed = parent(spans, deleted)
         assert consumed is not None and consumed["kind"] == "SpanKind.CONSUMER", f"{service}: {consumed}"
-        assert consumed["attributes"].get("messaging.destination_publish.name") == RETENTION_TOPIC.name
+        assert consumed["attributes"].get("messaging.destination.name") == RETENTION_TOPIC.name
 
 
 def assert_receipts_and_completion(spans: list[Span], start_id: str) -> None:

@@ -59,6 +59,7 @@ class MongoMessageRepository:
         await self._collection.create_index(
             [("conversation_id", ASCENDING), ("sender_kind", ASCENDING), ("sla.state", ASCENDING)]
         )
+        await self._collection.create_index([("sla.state", ASCENDING)])  # the open-SLA gauges count by state
         await self._collection.create_index(
             [("plan_id", ASCENDING), ("sender_kind", ASCENDING), ("sla.state", ASCENDING)]
         )

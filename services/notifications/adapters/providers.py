@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from email.message import EmailMessage
 
 import aiosmtplib
 import httpx
 
+from services.notifications.adapters.provider_spans import ProviderCall, provider_span
 from services.notifications.domain.outcomes import Outcome
 
 
@@ -33,6 +35,12 @@ class SmtpEmail:
         self._username, self._password, self._use_tls = username, password, use_tls
 
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
+        with provider_span("smtp send", protocol="smtp", host=self._host, port=self._port) as call:
+            outcome = await self._send(delivery_id, address, subject, body)
+            call.outcomes.append(outcome)
+        return outcome
+
+    async def _send(self, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self._sender, address, subject
         message["Message-ID"] = message_id(delivery_id)
@@ -64,23 +72,40 @@ class HttpSmsGateway:
     ) -> None:
         auth = httpx.BasicAuth(username, password) if username and password else None
         self._client = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout)
+        self._url = httpx.URL(url)
+
+    def _span(self, route: str) -> AbstractContextManager[ProviderCall]:
+        return provider_span(
+            f"POST {route}", protocol="http", host=self._url.host, port=self._url.port, method="POST", route=route
+        )
 
     async def send(self, *, delivery_id: str, address: str, subject: str, body: str) -> Outcome:
-        try:
-            response = await self._client.post(
-                "/messages",
-                json={"to": address, "text": body, "reference": delivery_id},
-                headers={"Idempotency-Key": delivery_id},
-            )
-        except httpx.TimeoutException:
-            return Outcome("retry", "sms gateway timed out")
-        except httpx.HTTPError as exc:
-            return Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")
-        return self._outcome(response)
+        with self._span("/messages") as call:
+            try:
+                response = await self._client.post(
+                    "/messages",
+                    json={"to": address, "text": body, "reference": delivery_id},
+                    headers={"Idempotency-Key": delivery_id},
+                )
+            except httpx.TimeoutException:
+                outcome = Outcome("retry", "sms gateway timed out")
+            except httpx.HTTPError as exc:
+                outcome = Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")
+            else:
+                call.status_code = response.status_code
+                outcome = self._outcome(response)
+            call.outcomes.append(outcome)
+        return outcome
 
     async def send_batch(self, messages: list[tuple[str, str]], *, subject: str, body: str) -> list[Outcome]:
         """One text to many numbers in one request (`POST /batches`, as SMS gateways offer for bulk
         sends); `messages` are (delivery id, number); an outcome per message, in order."""
+        with self._span("/batches") as call:
+            outcomes = await self._send_batch(messages, body, call)
+            call.outcomes.extend(outcomes)
+        return outcomes
+
+    async def _send_batch(self, messages: list[tuple[str, str]], body: str, call: ProviderCall) -> list[Outcome]:
         try:
             response = await self._client.post(
                 "/batches", json={"text": body, "messages": [{"to": to, "reference": ref} for ref, to in messages]}
@@ -89,6 +114,7 @@ class HttpSmsGateway:
             return [Outcome("retry", "sms gateway timed out")] * len(messages)
         except httpx.HTTPError as exc:
             return [Outcome("retry", f"sms gateway unavailable: {type(exc).__name__}")] * len(messages)
+        call.status_code = response.status_code
         if response.status_code >= 300:
             return [self._outcome(response)] * len(messages)
         results = {r.get("reference"): r for r in response.json().get("results", [])}

@@ -6,6 +6,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry import propagate
 
 from shared.clock import Clock
 from shared.messaging.events import Event, EventRecord
@@ -19,6 +20,9 @@ class KafkaWorkQueue:
         self._clock = clock
 
     async def put(self, event: Event, *, event_id: str) -> Awaitable[Any]:
+        """Publish now, in the current trace: a batch's deliveries stay in its announcement's trace."""
+        trace: dict[str, str] = {}
+        propagate.inject(trace)
         record = EventRecord(
             id=event_id,
             ce_type=event.ce_type,
@@ -27,6 +31,7 @@ class KafkaWorkQueue:
             key=event.partition_key(),
             time=self._clock.now(),
             data=event.model_dump(mode="json"),
+            trace=trace,
         )
         acknowledged: Awaitable[Any] = await publish_record(self._broker, record)
         return acknowledged

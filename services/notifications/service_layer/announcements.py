@@ -21,9 +21,12 @@ from shared.contracts import notifications as events
 from shared.kernel.errors import NotFound
 from shared.kernel.principals import Staff
 from shared.messaging.events import ReceivedEvent
+from shared.observability.workflow import workflow_span
 from shared.storage.unit_of_work import Transaction, UnitOfWork
 
 BATCH_SIZE = 500
+ANNOUNCEMENT_WORKFLOW = "announcement"
+"""The fan-out is one trace: the request, the split into batches, each batch and its provider calls."""
 
 
 class AnnouncementService:
@@ -39,7 +42,8 @@ class AnnouncementService:
 
         async def work(tx: Transaction) -> None:
             await self.stores.bulletins.add_announcement(announcement, tx.session)
-            tx.publish(events.AnnouncementRequested(announcement_id=announcement.id))
+            with workflow_span(ANNOUNCEMENT_WORKFLOW, announcement.id, "requested"):
+                tx.publish(events.AnnouncementRequested(announcement_id=announcement.id))
 
         await self.uow.run(work)
         return announcement
@@ -64,6 +68,13 @@ class AnnouncementService:
         announcement = await self.stores.bulletins.announcement(event.announcement_id)
         if announcement is None:
             return
+        with workflow_span(ANNOUNCEMENT_WORKFLOW, announcement.id, "fanout") as span:
+            batches, recipients = await self._split(announcement)
+            span.set_attributes({"careplan.fanout.batches": batches, "careplan.fanout.recipients": recipients})
+        await self.stores.bulletins.set_fanout_totals(announcement.id, batches, recipients)
+
+    async def _split(self, announcement: Announcement) -> tuple[int, int]:
+        """Stream the recipients into batches on the work topic; (batches, recipients) once all are acked."""
         acknowledgements: list[Awaitable[Any]] = []
         batch: list[FanoutRecipient] = []
         recipients = 0
@@ -77,7 +88,7 @@ class AnnouncementService:
             acknowledgements.append(await self._put_batch(announcement.id, len(acknowledgements), batch))
         for acknowledged in acknowledgements:
             await acknowledged
-        await self.stores.bulletins.set_fanout_totals(announcement.id, len(acknowledgements), recipients)
+        return len(acknowledgements), recipients
 
     async def _put_batch(self, announcement_id: str, number: int, recipients: list[FanoutRecipient]) -> Awaitable[Any]:
         batch_id = f"{announcement_id}:{number}"
@@ -92,4 +103,6 @@ class AnnouncementService:
         if event.plan_ids:  # a batch of the earlier form, still on the topic: look its recipients up
             plans = await self.stores.recipients.active_plans(event.plan_ids)
             recipients = await self.notifier.with_preferences(list(plans))
-        await self.notifier.recipients(recipients, announcement_trigger(announcement))
+        with workflow_span(ANNOUNCEMENT_WORKFLOW, announcement.id, "batch") as span:
+            span.set_attribute("careplan.fanout.batch", event.batch_id)
+            await self.notifier.recipients(recipients, announcement_trigger(announcement))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.notifications.adapters import metrics
 from services.notifications.domain.model import Delivery, InboxItem
 from services.notifications.domain.outcomes import FINAL, Outcome, Ready, prepare, settle, text_of
 from services.notifications.domain.templates import MissingVariable
@@ -90,6 +91,7 @@ class Deliverer:
                 results.append((delivery, prepared))
         results += await self._send(ready)
         fallbacks = await self.uow.run(lambda tx: self._record(results, tx))
+        metrics.count_outcomes([(delivery.channel, outcome.status) for delivery, outcome in results])
         if fallbacks:
             await self.deliver(fallbacks)
 
