@@ -19,9 +19,11 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.clock import Clock
+from shared.messaging.events import DEAD_LETTER_TOPIC
 from shared.messaging.naming import current_namespace, group_name, topic_name
 from shared.observability.metrics import (
     CONSUMER_LAG,
+    DEAD_LETTER_RECORDS,
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
     TIMER_BACKLOG,
@@ -109,30 +111,42 @@ class ConsumerLagProbe:
         return self._admin, self._offsets
 
     async def sample(self) -> None:
-        if not self._groups:
-            return
         admin, offsets = await self._clients()
-        namespace = current_namespace()
         await offsets.topics()  # refreshes the metadata: partitions added since the last scrape count too
         for group, topics in self._groups.items():
-            partitions = [
-                TopicPartition(topic_name(t), p)
-                for t in topics
-                for p in sorted(offsets.partitions_for_topic(topic_name(t)) or ())
-            ]
-            if not partitions:
-                continue
-            ends = await offsets.end_offsets(partitions)
-            starts = await offsets.beginning_offsets(partitions)
-            committed = await admin.list_consumer_group_offsets(group_name(group), partitions=partitions)
-            for tp in partitions:
-                done = committed.get(tp)
-                position = done.offset if done is not None and done.offset >= 0 else starts[tp]
-                lag = max(0, ends[tp] - position)
-                CONSUMER_LAG.labels(self._service, group, namespace.logical(tp.topic), str(tp.partition)).set(lag)
+            await self._group_lag(admin, offsets, group, topics)
+        dead = _partitions(offsets, [DEAD_LETTER_TOPIC.name])
+        if dead:
+            ends, starts = await offsets.end_offsets(dead), await offsets.beginning_offsets(dead)
+            DEAD_LETTER_RECORDS.labels(self._service).set(sum(ends[tp] - starts[tp] for tp in dead))
+
+    async def _group_lag(
+        self, admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer, group: str, topics: list[str]
+    ) -> None:
+        partitions = _partitions(offsets, topics)
+        if not partitions:
+            return
+        ends = await offsets.end_offsets(partitions)
+        starts = await offsets.beginning_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group_name(group), partitions=partitions)
+        namespace = current_namespace()
+        for tp in partitions:
+            done = committed.get(tp)
+            position = done.offset if done is not None and done.offset >= 0 else starts[tp]
+            lag = max(0, ends[tp] - position)
+            CONSUMER_LAG.labels(self._service, group, namespace.logical(tp.topic), str(tp.partition)).set(lag)
 
     async def close(self) -> None:
         if self._admin is not None:
             await self._admin.close()
         if self._offsets is not None:
             await self._offsets.stop()
+
+
+def _partitions(offsets: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of the topics (in this process's namespace) that the broker's metadata knows."""
+    return [
+        TopicPartition(topic_name(t), p)
+        for t in topics
+        for p in sorted(offsets.partitions_for_topic(topic_name(t)) or ())
+    ]

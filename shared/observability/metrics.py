@@ -58,6 +58,11 @@ CONSUMER_LAG = Gauge(
     "Records on a partition not yet processed by a consumer group (end offset minus committed offset)",
     ["service", "group", "topic", "partition"],
 )
+DEAD_LETTER_RECORDS = Gauge(
+    "careplan_dead_letter_records",
+    "Records on the dead-letter topic (end minus start offsets, all partitions; the same figure from every service)",
+    ["service"],
+)
 BACKLOG_SAMPLE_FAILURES = Counter(
     "careplan_backlog_sample_failures_total",
     "Backlog samples that failed or timed out (the gauges keep their last value)",

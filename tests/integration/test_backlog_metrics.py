@@ -107,5 +107,7 @@ async def test_consumer_lag_per_partition_until_the_group_commits(servers: Platf
             await consumer.stop()
         await probe.sample()
         assert gauge("careplan_consumer_lag", service="svc-lag", group=group, topic=TOPIC, partition="0") == 2
+        on_topic = gauge("careplan_dead_letter_records", service="svc-lag")  # the topic is the dead-letter topic
+        assert on_topic is not None and on_topic >= 4
     finally:
         await probe.close()
