@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 import threading
@@ -27,8 +28,19 @@ DEFAULT_STATE_DIR = Path(".careplan")
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def platform_for(args: argparse.Namespace) -> Platform:
+    """The platform `careplan up` runs: in `--namespace NAME`, every topic, group and database is `NAME_…`."""
+    prefix = f"{args.namespace}_" if args.namespace else ""
+    return Platform(
+        args.state_dir.resolve(),
+        database_prefix=prefix,
+        topic_prefix=prefix,
+        remove_namespace_on_stop=args.remove_on_stop,
+    )
+
+
 def _up(args: argparse.Namespace) -> int:
-    platform = Platform(args.state_dir.resolve())
+    platform = platform_for(args)
     stop_requested = _stop_on_signals()
     try:
         _start_platform(platform, load_demo=not args.no_demo)
@@ -64,6 +76,14 @@ def _start_platform(platform: Platform, *, load_demo: bool) -> None:
         f"redis {addresses.redis_url}",
         flush=True,
     )
+    if platform.topic_prefix:
+        print(f"namespace: topics, consumer groups and databases prefixed {platform.topic_prefix!r}", flush=True)
+    if where == "embedded":
+        print(
+            "note: the embedded broker keeps nothing across a stop: events published but not yet consumed "
+            "when the stack stops are lost (MongoDB keeps every stored change; a lost notice is not sent)",
+            flush=True,
+        )
     platform.start_services()
     for service, url in platform.urls.items():
         print(f"  {service:<14} {url}  (docs: {url}/docs)", flush=True)
@@ -210,6 +230,17 @@ def _add_up(commands: Commands) -> None:
         "and stop everything on Ctrl-C or SIGTERM.",
     )
     up.add_argument("--no-demo", action="store_true", help="do not load the demo programs and plans")
+    up.add_argument(
+        "--namespace",
+        type=_namespace,
+        help="prefix NAME_ for every topic, consumer group and database: a stack of its own on shared "
+        "servers (a staging cluster), invisible to other stacks there",
+    )
+    up.add_argument(
+        "--remove-on-stop",
+        action="store_true",
+        help="with --namespace on external servers: delete the namespace's topics, groups and databases on stop",
+    )
     up.set_defaults(run=_up)
 
 
@@ -275,3 +306,10 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _namespace(value: str) -> str:
+    """A namespace: letters, digits, '.', '-' (at most 30: the prefix must fit MongoDB's database names)."""
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,30}", value):
+        raise argparse.ArgumentTypeError("use 1-30 letters, digits, '.' or '-'")
+    return value

@@ -73,7 +73,9 @@ class Platform:
     database_prefix: str = ""
     topic_prefix: str = ""
     """Namespace of this platform's topics and consumer groups on the broker (`KAFKA_NAMESPACE`): a test
-    run on shared servers; empty for `careplan up` (the registry's names)."""
+    run on shared servers, or `careplan up --namespace`; empty otherwise (the registry's names)."""
+    remove_namespace_on_stop: bool = True
+    """On external servers, remove the namespaced topics, groups and databases when stopping."""
     extra_env: dict[str, str] = field(default_factory=dict)
     service_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     mongo_in_memory: bool = False
@@ -277,5 +279,7 @@ class Platform:
             stop(self.sinks_process)
         if self.embedded is not None:
             self.embedded.stop()
-        elif self.addresses is not None and (self.topic_prefix or self.database_prefix):
+        elif (
+            self.addresses is not None and (self.topic_prefix or self.database_prefix) and self.remove_namespace_on_stop
+        ):
             asyncio.run(remove_namespace(self.addresses, self.namespace, self.database_prefix))

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
@@ -88,6 +88,24 @@ class PlatformSettings(ConnectionSecuritySettings):
     )
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     timer_poll_seconds: float = Field(default=1.0, gt=0)
+    kafka_allow_plaintext: bool = Field(
+        default=False,
+        description="Production only: accept a Kafka connection without TLS (a service mesh encrypts it); "
+        "without this, CAREPLAN_ENV=prod refuses PLAINTEXT and SASL_PLAINTEXT.",
+    )
+
+    @model_validator(mode="after")
+    def _kafka_encrypted_in_production(self) -> PlatformSettings:
+        # Events carry plan ids and sealed personal fields; credentials (SCRAM) must not cross the network
+        # in clear either. A deployment that forgot KAFKA_SECURITY_PROTOCOL must not start quietly.
+        if self.careplan_env == "prod" and not self.kafka_security_protocol.endswith("SSL"):
+            if not self.kafka_allow_plaintext:
+                raise ValueError(
+                    f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} is not encrypted: production "
+                    "(CAREPLAN_ENV=prod) needs SSL or SASL_SSL, or KAFKA_ALLOW_PLAINTEXT=true where a "
+                    "service mesh encrypts the connection"
+                )
+        return self
 
     @field_validator("audit_pepper")
     @classmethod

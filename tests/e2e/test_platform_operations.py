@@ -112,6 +112,7 @@ def test_careplan_up_serves_demo_data_and_ctrl_c_leaves_no_process(tmp_path: Pat
                 break
         assert any("ready;" in line for line in output), "".join(output)
         assert any("demo data: programs min-vardplan-brostcancer@1.0" in line for line in output)
+        assert any("embedded broker keeps nothing across a stop" in line for line in output)  # said plainly
         services = json.loads((tmp_path / "endpoints.json").read_text())["services"]
         assert set(services) == {"plans", "messaging", "forms", "notifications", "retention", "handover"}
         for url in services.values():

@@ -43,7 +43,7 @@ def test_dev_and_test_fall_back_to_the_dev_pepper_and_production_takes_its_own(m
     monkeypatch.delenv("AUDIT_PEPPER", raising=False)
     assert PlatformSettings(**CONNECTIONS, careplan_env="dev").audit_pepper == "careplan-dev-pepper"  # type: ignore[arg-type]
     assert PlatformSettings(**CONNECTIONS, careplan_env="test").audit_pepper == "careplan-dev-pepper"  # type: ignore[arg-type]
-    own = PlatformSettings(**CONNECTIONS, audit_pepper="a-pepper-from-the-vault")  # type: ignore[arg-type]
+    own = PlatformSettings(**CONNECTIONS, audit_pepper="a-pepper-from-the-vault", kafka_allow_plaintext=True)  # type: ignore[arg-type]
     assert own.careplan_env == "prod" and own.audit_pepper == "a-pepper-from-the-vault"
     assert "CAREPLAN_ENV is invalid" in settings_error(careplan_env="staging")
 
@@ -69,3 +69,19 @@ def test_only_notifications_requires_redis() -> None:
 
     assert PlatformSettings(**CONNECTIONS | {"redis_url": None}, careplan_env="dev").redis_url is None  # type: ignore[arg-type]
     assert NotificationsSettings.model_fields["redis_url"].is_required()
+
+
+def test_production_refuses_an_unencrypted_kafka_connection_unless_told_a_mesh_encrypts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CAREPLAN_ENV", raising=False)
+    pepper = {"audit_pepper": "a-pepper-from-the-vault"}
+    for protocol in ("PLAINTEXT", "SASL_PLAINTEXT"):
+        extra = {"kafka_sasl_username": "plans", "kafka_sasl_password": "pw"} if protocol.startswith("SASL") else {}
+        refused = settings_error(**pepper, kafka_security_protocol=protocol, **extra)
+        assert f"KAFKA_SECURITY_PROTOCOL={protocol} is not encrypted" in refused
+        assert "KAFKA_ALLOW_PLAINTEXT=true" in refused
+    assert PlatformSettings(**CONNECTIONS, **pepper, kafka_security_protocol="SSL").kafka_security_protocol == "SSL"  # type: ignore[arg-type]
+    meshed = PlatformSettings(**CONNECTIONS, **pepper, kafka_allow_plaintext=True)  # type: ignore[arg-type]
+    assert meshed.kafka_security_protocol == "PLAINTEXT"
+    assert PlatformSettings(**CONNECTIONS, careplan_env="dev").kafka_security_protocol == "PLAINTEXT"  # type: ignore[arg-type]
