@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from launcher.embedded import EmbeddedServerError
 from launcher.k8s_command import add_k8s_command
 from launcher.purge_command import add_purge_command
 from launcher.stack import Platform, PlatformError, external_addresses
+from launcher.up_options import namespace_name, platform_for
 from shared.kernel.identity import normalise_personnummer
 from shared.kernel.principals import Patient, Staff
 from shared.kernel.roles import Role
@@ -26,17 +26,6 @@ from shared.security.tokens import issue_token
 DEFAULT_STATE_DIR = Path(".careplan")
 # What add_subparsers() returns: each command adds its parser to it.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-
-def platform_for(args: argparse.Namespace) -> Platform:
-    """The platform `careplan up` runs: in `--namespace NAME`, every topic, group and database is `NAME_…`."""
-    prefix = f"{args.namespace}_" if args.namespace else ""
-    return Platform(
-        args.state_dir.resolve(),
-        database_prefix=prefix,
-        topic_prefix=prefix,
-        remove_namespace_on_stop=args.remove_on_stop,
-    )
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -232,7 +221,7 @@ def _add_up(commands: Commands) -> None:
     up.add_argument("--no-demo", action="store_true", help="do not load the demo programs and plans")
     up.add_argument(
         "--namespace",
-        type=_namespace,
+        type=namespace_name,
         help="prefix NAME_ for every topic, consumer group and database: a stack of its own on shared "
         "servers (a staging cluster), invisible to other stacks there",
     )
@@ -306,10 +295,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _namespace(value: str) -> str:
-    """A namespace: letters, digits, '.', '-' (at most 30: the prefix must fit MongoDB's database names)."""
-    if not re.fullmatch(r"[A-Za-z0-9.-]{1,30}", value):
-        raise argparse.ArgumentTypeError("use 1-30 letters, digits, '.' or '-'")
-    return value

@@ -98,13 +98,13 @@ class PlatformSettings(ConnectionSecuritySettings):
     def _kafka_encrypted_in_production(self) -> PlatformSettings:
         # Events carry plan ids and sealed personal fields; credentials (SCRAM) must not cross the network
         # in clear either. A deployment that forgot KAFKA_SECURITY_PROTOCOL must not start quietly.
-        if self.careplan_env == "prod" and not self.kafka_security_protocol.endswith("SSL"):
-            if not self.kafka_allow_plaintext:
-                raise ValueError(
-                    f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} is not encrypted: production "
-                    "(CAREPLAN_ENV=prod) needs SSL or SASL_SSL, or KAFKA_ALLOW_PLAINTEXT=true where a "
-                    "service mesh encrypts the connection"
-                )
+        encrypted = self.kafka_security_protocol.endswith("SSL")
+        if self.careplan_env == "prod" and not encrypted and not self.kafka_allow_plaintext:
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} is not encrypted: production "
+                "(CAREPLAN_ENV=prod) needs SSL or SASL_SSL, or KAFKA_ALLOW_PLAINTEXT=true where a "
+                "service mesh encrypts the connection"
+            )
         return self
 
     @field_validator("audit_pepper")

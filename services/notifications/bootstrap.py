@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from services.notifications.adapters.repository import ensure_indexes, mongo_sto
 from services.notifications.adapters.work_queue import KafkaWorkQueue
 from services.notifications.entrypoints.consumers import consumers
 from services.notifications.entrypoints.routes import router
+from services.notifications.service_layer.announcements import CHECK_TIMER
 from services.notifications.service_layer.delivery import RETRY_TIMER, Deliverer, Sender
 from services.notifications.service_layer.service import NotificationsService
 from services.notifications.settings import NotificationsSettings
@@ -61,7 +63,9 @@ def build_service(runtime: Runtime) -> NotificationsService:
         concurrency=settings.delivery_concurrency,
     )
     work = KafkaWorkQueue(runtime.broker, source=f"/careplan/{settings.service_name}", clock=runtime.clock)
-    return NotificationsService(runtime.uow, stores, MongoOwnershipRepository(runtime.db), deliverer, work)
+    check = timedelta(seconds=settings.announcement_check_seconds)
+    ownership = MongoOwnershipRepository(runtime.db)
+    return NotificationsService(runtime.uow, stores, ownership, deliverer, work, announcement_check=check)
 
 
 async def _ensure_indexes(runtime: Runtime) -> None:
@@ -76,7 +80,10 @@ SPEC = ServiceSpec(
     build=build_service,
     routers=[router],
     consumers=consumers,
-    timer_handlers=lambda _, service: {RETRY_TIMER: service.deliverer.on_retry_timer},
+    timer_handlers=lambda _, service: {
+        RETRY_TIMER: service.deliverer.on_retry_timer,
+        CHECK_TIMER: service.announcements.on_check_timer,
+    },
     ensure_indexes=_ensure_indexes,
 )
 

@@ -18,6 +18,12 @@ class NotificationsSettings(PlatformSettings):
     sms_gateway_url: str = Field(description="Base URL of the HTTP SMS gateway (POST /messages).")
     sms_gateway_username: str | None = None
     sms_gateway_password: str | None = None
+    announcement_check_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How often an announcement's fan-out is checked; one that made no progress in between "
+        "is published again (its missing batches).",
+    )
     sms_batch_size: int = Field(
         default=100,
         ge=1,

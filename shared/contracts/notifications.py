@@ -92,6 +92,18 @@ class AnnouncementBatch(Event):
     plan_ids: list[str] = Field(default=[], description="Earlier form of the batch (looked up by the worker).")
 
 
+class AnnouncementStalled(Event):
+    """An announcement's fan-out made no progress between two checks: its missing batches (all of them
+    when the split never finished: `missing_batches` null) are to be published again. Deliveries already
+    made are not repeated (the ledger)."""
+
+    ce_type: ClassVar[str] = "se.careplan.notifications.announcement_stalled.v1"
+    topic: ClassVar[Topic] = WORK_TOPIC
+    key_field: ClassVar[str] = "announcement_id"
+    announcement_id: str
+    missing_batches: list[int] | None = None
+
+
 class DeliveriesDue(Event):
     """Deliveries whose retry or deferral time has come."""
 

@@ -31,6 +31,15 @@ class MongoBulletins:
             {"_id": announcement_id}, {"$set": {"batches": batches, "recipients": recipients}}
         )
 
+    async def batch_done(self, announcement_id: str, number: int) -> None:
+        await self._announcements.update_one({"_id": announcement_id}, {"$addToSet": {"batches_done": number}})
+
+    async def record_check(self, announcement_id: str, progress: int, *, resumed: bool, session: Any) -> None:
+        update: dict[str, Any] = {"$set": {"checked_progress": progress}}
+        if resumed:
+            update["$inc"] = {"resumed": 1}
+        await self._announcements.update_one({"_id": announcement_id}, update, session=session)
+
     async def add_banner(self, banner: Banner) -> None:
         await self._banners.insert_one(to_document(banner))
 

@@ -8,6 +8,13 @@ DELIVERY_ATTEMPTS = Counter(
     ["channel", "outcome"],
 )
 
+ANNOUNCEMENTS_RESUMED = Counter(
+    "careplan_announcements_resumed_total",
+    "Stalled announcement fan-outs published again by the fan-out check (`split`: the whole split, "
+    "`batches`: the missing batches)",
+    ["stage"],
+)
+
 
 def count_outcomes(outcomes: list[tuple[str, str]]) -> None:
     """Count (channel, outcome) pairs of recorded attempts."""

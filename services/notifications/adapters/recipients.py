@@ -45,7 +45,8 @@ class MongoRecipients:
             query["unit_id"] = announcement.unit_id
         elif announcement.scope == "program_version":
             query |= {"program_id": announcement.program_id, "program_version": announcement.program_version}
-        async for doc in self._plans.find(query, FANOUT_FIELDS).batch_size(1000):
+        # In plan-id order: a resumed fan-out splits the same recipients into the same batches.
+        async for doc in self._plans.find(query, FANOUT_FIELDS).sort("_id", ASCENDING).batch_size(1000):
             yield _recipient(doc)
 
     async def active_plans(self, plan_ids: list[str]) -> list[PlanRecipient]:

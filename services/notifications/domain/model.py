@@ -196,6 +196,9 @@ class Announcement(BaseModel):
     created_at: datetime
     batches: int | None = None
     recipients: int | None = None
+    batches_done: list[int] = Field(default=[], description="Numbers of the batches delivered so far.")
+    checked_progress: int | None = Field(default=None, description="Batches done at the last fan-out check.")
+    resumed: int = Field(default=0, description="How often a stalled fan-out was published again.")
 
 
 class Banner(BaseModel):

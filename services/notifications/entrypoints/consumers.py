@@ -132,6 +132,9 @@ def work_topic(runtime: Runtime, service: NotificationsService) -> EventConsumer
             _outside_transaction(
                 work.AnnouncementBatch.ce_type, work.AnnouncementBatch, announcements.on_announcement_batch
             ),
+            _outside_transaction(
+                work.AnnouncementStalled.ce_type, work.AnnouncementStalled, announcements.on_announcement_stalled
+            ),
             _outside_transaction(work.DeliveriesDue.ce_type, work.DeliveriesDue, service.deliverer.on_deliveries_due),
         ],
         runtime.uow,

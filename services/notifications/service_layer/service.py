@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.notifications.service_layer.announcements import AnnouncementService
 from services.notifications.service_layer.banners import BannerService
 from services.notifications.service_layer.delivery import Deliverer
@@ -23,12 +25,16 @@ class NotificationsService:
         ownership: OwnershipRepository,
         deliverer: Deliverer,
         work: WorkQueue,
+        *,
+        announcement_check: timedelta = timedelta(minutes=5),
     ) -> None:
         notifier = Notifier(stores, deliverer, uow.clock)
         self.deliverer = deliverer
         self.read_model = RecipientProjector(stores.recipients)
         self.triggers = TriggerHandlers(ownership, stores, notifier)
-        self.announcements = AnnouncementService(uow, stores, notifier, work)
+        self.announcements = AnnouncementService(
+            uow, stores, notifier, work, deliverer.timers, check_after=announcement_check
+        )
         self.banners = BannerService(uow, stores, ownership, self.announcements)
         self.patients = PatientService(uow, stores)
         self.staff = StaffService(uow, stores, ownership)

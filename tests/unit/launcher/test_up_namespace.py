@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from launcher.cli import build_parser, platform_for
+from launcher.cli import build_parser
+from launcher.up_options import platform_for
 
 
 def test_a_namespace_prefixes_topics_groups_and_databases(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ class InMemoryRecipients:
                 doc["preferences"], doc["preferences_version"] = preferences.model_copy(), version
 
     async def fanout(self, announcement: Announcement) -> AsyncIterator[FanoutRecipient]:
-        for plan_id, doc in list(self.plans.items()):
+        for plan_id, doc in sorted(self.plans.items()):  # plan-id order, as the MongoDB store
             if not doc.get("active") or not _in_scope(doc, announcement):
                 continue
             chosen = doc.get("preferences") or Preferences()
@@ -197,6 +197,17 @@ class InMemoryBulletins:
         if announcement_id in self.announcements:
             self.announcements[announcement_id].batches = batches
             self.announcements[announcement_id].recipients = recipients
+
+    async def batch_done(self, announcement_id: str, number: int) -> None:
+        announcement = self.announcements.get(announcement_id)
+        if announcement is not None and number not in announcement.batches_done:
+            announcement.batches_done.append(number)
+
+    async def record_check(self, announcement_id: str, progress: int, *, resumed: bool, session: Any) -> None:
+        announcement = self.announcements.get(announcement_id)
+        if announcement is not None:
+            announcement.checked_progress = progress
+            announcement.resumed += int(resumed)
 
     async def add_banner(self, banner: Banner) -> None:
         self.banners[banner.id] = banner.model_copy()

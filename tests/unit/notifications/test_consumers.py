@@ -39,5 +39,10 @@ def test_triggers_and_work_are_named_by_their_contracts() -> None:
     }
     assert groups()["notifications.work"] == (
         (work.WORK_TOPIC.name,),
-        (work.AnnouncementRequested.ce_type, work.AnnouncementBatch.ce_type, work.DeliveriesDue.ce_type),
+        (
+            work.AnnouncementRequested.ce_type,
+            work.AnnouncementBatch.ce_type,
+            work.AnnouncementStalled.ce_type,
+            work.DeliveriesDue.ce_type,
+        ),
     )
